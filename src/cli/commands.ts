@@ -1,0 +1,5 @@
+/**
+ * Commands beyond the core ones (sign-link, token, import, export…) register here, each
+ * in its own file, so main.ts stays small. A handler returns the exit code.
+ */
+export const extraCommands: Record<string, (args: string[]) => Promise<number>> = {};

@@ -1,0 +1,110 @@
+/**
+ * The outbox. Every change that users or other systems must hear about calls `emitEvent`
+ * with the transaction that makes the change: the event row and one delivery row per
+ * subscribed endpoint commit together with the change, or not at all. The worker (and, for
+ * sync endpoints, the request after commit) turns deliveries into HTTP attempts.
+ * See src/db/schema/events.ts for the terms event / endpoint / delivery / attempt / lease.
+ */
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { rowsOf, type Tx } from '../db/client.ts';
+
+export const EVENT_TYPES = [
+  'respondent.created',
+  'respondent.updated',
+  'session.started',
+  'record.inserted',
+  'record.updated',
+  'record.review_changed',
+  'submission.completed',
+  'session.disqualified',
+  'session.quota_full',
+  'session.exited',
+  'ping',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface SurveyRef {
+  id: number;
+  slug: string;
+  name: string;
+  accountId: number;
+}
+
+export interface RespondentRef {
+  userId: number;
+  username: string;
+  test?: boolean;
+}
+
+/** The `standard` webhook body; stored as the event's payload and delivered as is. */
+export interface StandardEvent<D = Record<string, unknown>> {
+  id: string;
+  type: EventType;
+  occurredAt: string;
+  survey: { id: number; slug: string; name: string };
+  respondent: { userId: number; username: string } | null;
+  test?: boolean;
+  data: D;
+}
+
+export interface EmittedEvent {
+  event: StandardEvent;
+  /** Deliveries for `mode: "sync"` endpoints, to be attempted inline once the transaction commits. */
+  syncDeliveryIds: string[];
+}
+
+/** NOTIFY channel the worker listens on (per schema, so test schemas do not wake each other). */
+export const deliveriesChannel = (schemaName: string) => `surveybridge_deliveries_${schemaName}`;
+
+/** How long a sync delivery is reserved for the request that will attempt it inline. */
+const SYNC_RESERVATION_SECONDS = 60;
+
+export async function emitEvent(
+  tx: Tx,
+  schemaName: string,
+  input: { type: EventType; survey: SurveyRef; respondent: RespondentRef | null; data: Record<string, unknown>; onlyEndpointId?: string },
+): Promise<EmittedEvent> {
+  const id = randomUUID();
+  const occurredAt = new Date();
+  const test = input.respondent?.test === true;
+  const event: StandardEvent = {
+    id,
+    type: input.type,
+    occurredAt: occurredAt.toISOString(),
+    survey: { id: input.survey.id, slug: input.survey.slug, name: input.survey.name },
+    respondent: input.respondent ? { userId: input.respondent.userId, username: input.respondent.username } : null,
+    ...(test ? { test: true } : {}),
+    data: input.data,
+  };
+  const inserted = rowsOf<{ seq: string | number }>(
+    await tx.execute(sql`
+      INSERT INTO events (id, account_id, survey_id, respondent_id, type, payload, test, occurred_at)
+      VALUES (${id}, ${input.survey.accountId}, ${input.survey.id}, ${input.respondent?.userId ?? null}, ${input.type},
+              ${JSON.stringify(event)}::jsonb, ${test}, ${occurredAt.toISOString()}::timestamptz)
+      RETURNING seq`),
+  );
+  const seq = Number(inserted[0].seq);
+  // Fan out to every enabled endpoint of the survey that subscribes to this type.
+  // Sync endpoints get a reservation (a lease held by "sync") so the worker leaves them to
+  // the request; if that process dies, the lease expires and the worker delivers them.
+  const fanned = rowsOf<{ id: string; mode: string }>(
+    await tx.execute(sql`
+      INSERT INTO deliveries (event_id, event_seq, endpoint_id, leased_until, leased_by)
+      SELECT ${id}, ${seq}, e.id,
+             CASE WHEN e.mode = 'sync' THEN now() + make_interval(secs => ${SYNC_RESERVATION_SECONDS}) END,
+             CASE WHEN e.mode = 'sync' THEN 'sync' END
+      FROM webhook_endpoints e
+      WHERE e.survey_id = ${input.survey.id}
+        AND CASE WHEN ${input.onlyEndpointId ?? null}::uuid IS NULL
+                 THEN e.enabled AND (e.events @> '["*"]'::jsonb OR e.events @> ${JSON.stringify([input.type])}::jsonb)
+                 -- A test send goes to the one endpoint asked for, whatever it subscribes to.
+                 ELSE e.id = ${input.onlyEndpointId ?? null}::uuid END
+      RETURNING id, (SELECT mode FROM webhook_endpoints w WHERE w.id = endpoint_id)`),
+  );
+  if (fanned.some((d) => d.mode !== 'sync')) {
+    // Delivered to listeners at commit, and dropped if the transaction rolls back.
+    await tx.execute(sql`SELECT pg_notify(${deliveriesChannel(schemaName)}, '')`);
+  }
+  return { event, syncDeliveryIds: fanned.filter((d) => d.mode === 'sync').map((d) => d.id) };
+}

@@ -1,0 +1,11 @@
+/**
+ * Routes of the domains beyond the foundation register here, one line each, so that
+ * app.ts stays small and each domain's routes live in their own file.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../services.ts';
+import type { RequireAdmin } from '../adminAuth.ts';
+
+export async function registerDomainRoutes(_app: FastifyInstance, _services: Services, _requireAdmin: RequireAdmin): Promise<void> {
+  // Domain route plugins are added here.
+}

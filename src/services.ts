@@ -1,0 +1,55 @@
+/**
+ * The only wiring: builds every domain service once and hands the typed object to the HTTP
+ * layer, the worker and the CLI. Nothing is hidden in decorators.
+ */
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import { openDatabase, type Database } from './db/client.ts';
+import { SecretBox } from './lib/crypto.ts';
+import { AccountsService } from './accounts/service.ts';
+import { AuthService } from './auth/service.ts';
+import { SurveysService } from './surveys/service.ts';
+import { Metrics } from './lib/metrics.ts';
+
+export interface Services {
+  config: Config;
+  log: Logger;
+  database: Database;
+  box: SecretBox;
+  metrics: Metrics;
+  accounts: AccountsService;
+  auth: AuthService;
+  surveys: SurveysService;
+  close(): Promise<void>;
+}
+
+export async function createServices(config: Config, log: Logger, opts: { pgliteInMemory?: boolean } = {}): Promise<Services> {
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    schemaName: config.databaseSchema,
+    pgliteDir: opts.pgliteInMemory ? null : `${config.dataDir}/pgdata`,
+  });
+  const db = database.db;
+  const box = new SecretBox(config.secretKey);
+  const metrics = new Metrics(database);
+  const accounts = new AccountsService(db);
+  const auth = new AuthService(db, accounts, config.secretKey);
+  const surveys = new SurveysService(db, box);
+
+  let closed = false;
+  return {
+    config,
+    log,
+    database,
+    box,
+    metrics,
+    accounts,
+    auth,
+    surveys,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await database.close();
+    },
+  };
+}

@@ -18,6 +18,7 @@ import { tokenRoutes } from './http/routes/tokens.ts';
 import { surveyRoutes } from './http/routes/surveys.ts';
 import { redactUrl } from './lib/redact.ts';
 import { registerDomainRoutes } from './http/routes/index.ts';
+import { webRoutes } from './http/routes/web.ts';
 
 export const VERSION = '0.1.0';
 
@@ -86,5 +87,6 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(tokenRoutes(services, requireAdmin));
   await app.register(surveyRoutes(services, requireAdmin));
   await registerDomainRoutes(app, services, requireAdmin);
+  await app.register(webRoutes());
   return app;
 }

@@ -10,6 +10,7 @@ import { AccountsService } from './accounts/service.ts';
 import { AuthService } from './auth/service.ts';
 import { SurveysService } from './surveys/service.ts';
 import { Metrics } from './lib/metrics.ts';
+import { RespondentSessions } from './sessions/respondentSession.ts';
 
 export interface Services {
   config: Config;
@@ -20,6 +21,7 @@ export interface Services {
   accounts: AccountsService;
   auth: AuthService;
   surveys: SurveysService;
+  respondentSessions: RespondentSessions;
   close(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export async function createServices(config: Config, log: Logger, opts: { pglite
   const accounts = new AccountsService(db);
   const auth = new AuthService(db, accounts, config.secretKey);
   const surveys = new SurveysService(db, box);
+  const respondentSessions = new RespondentSessions(db, config.secretKey, config.publicUrl);
 
   let closed = false;
   return {
@@ -46,6 +49,7 @@ export async function createServices(config: Config, log: Logger, opts: { pglite
     accounts,
     auth,
     surveys,
+    respondentSessions,
     async close() {
       if (closed) return;
       closed = true;

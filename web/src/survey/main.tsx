@@ -1,0 +1,11 @@
+import { createRoot } from 'react-dom/client';
+
+function App() {
+  return (
+    <main>
+      <h1>Survey</h1>
+    </main>
+  );
+}
+
+createRoot(document.getElementById('root')!).render(<App />);

@@ -1,0 +1,55 @@
+/**
+ * `npm run bench [-- --quick] [-- --only name,name] [-- --pglite-only]`: runs every benchmark on
+ * PGlite and (when reachable) PostgreSQL, writes bench/results/<name>.json and a summary
+ * table bench/results/summary.md with each figure, its same-run baseline and the ratio.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RESULTS_DIR, ROOT, machine, postgresAvailable, writeResult, type BenchOptions } from './lib.ts';
+
+type Row = { benchmark: string; database: string; figure: string; value: number | string; baseline: string; baselineValue: number | string; ratio: number | string | null };
+interface BenchModule {
+  run(opts: BenchOptions): Promise<{ summary: Row[]; [k: string]: unknown }>;
+}
+
+const BENCHMARKS = ['create-user', 'import', 'redirect', 'deliveries', 'mixed'];
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const onlyArg = args.find((a) => a.startsWith('--only='));
+const only = onlyArg ? onlyArg.slice('--only='.length).split(',') : null;
+const databases: BenchOptions['database'][] = ['pglite'];
+if (!args.includes('--pglite-only') && (await postgresAvailable())) databases.push('postgres');
+
+const rows: Row[] = [];
+for (const name of BENCHMARKS) {
+  if (only && !only.includes(name)) continue;
+  const file = join(ROOT, 'bench', `${name}.ts`);
+  if (!existsSync(file)) continue;
+  const mod = (await import(file)) as BenchModule;
+  for (const database of databases) {
+    process.stdout.write(`bench ${name} on ${database}${quick ? ' (quick)' : ''}…\n`);
+    try {
+      const result = await mod.run({ quick, database });
+      writeResult(`${name}-${database}`, { machine: machine(database), quick, ...result });
+      rows.push(...result.summary);
+    } catch (err) {
+      process.stdout.write(`  failed: ${(err as Error).message}\n`);
+      rows.push({ benchmark: name, database, figure: 'error', value: (err as Error).message.slice(0, 80), baseline: '', baselineValue: '', ratio: null });
+    }
+  }
+}
+
+const m = machine(databases.join('+'));
+const lines = [
+  `# Benchmark summary`,
+  '',
+  `Machine: ${m.cores} cores (${m.cpu}), Node ${m.node}; ${quick ? 'quick run' : 'full run'} at ${new Date().toISOString()}.`,
+  'Ratios compare each figure with its baseline measured in the same run (absolute times on this small, noisy machine mean little).',
+  '',
+  '| benchmark | database | figure | value | baseline | baseline value | ratio |',
+  '|---|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.benchmark} | ${r.database} | ${r.figure} | ${r.value} | ${r.baseline} | ${r.baselineValue} | ${r.ratio ?? ''} |`),
+];
+writeFileSync(join(RESULTS_DIR, 'summary.md'), lines.join('\n') + '\n');
+process.stdout.write(lines.join('\n') + '\n');

@@ -8,7 +8,8 @@ import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Services } from './services.ts';
-import { registerErrorHandling } from './http/plugins/errors.ts';
+import { registerErrorHandling, sendError, toAppError } from './http/plugins/errors.ts';
+import { AppError } from './errors.ts';
 import { ErrorBody } from './http/schemas.ts';
 import { adminAuthenticator } from './http/adminAuth.ts';
 import { healthRoutes } from './http/routes/health.ts';
@@ -34,6 +35,16 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     requestTimeout: 30_000,
     bodyLimit: 1024 * 1024,
     trustProxy: process.env.TRUST_PROXY === 'true',
+    // Usernames may be 256 characters, percent-encoded up to three bytes each.
+    routerOptions: { maxParamLength: 2048 },
+    // Errors raised by the router before any handler (bad percent-encoding, over-long params)
+    // get the same error shape as everything else.
+    frameworkErrors: (err, request, reply) => {
+      const appErr = err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? new AppError('BAD_REQUEST', err.code === 'FST_ERR_BAD_URL' ? 'the URL is not validly percent-encoded' : 'a URL segment is too long')
+        : toAppError(err);
+      return sendError(request, reply, appErr);
+    },
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
     // One line per request is written by our onResponse hook, with secrets out of the URL.
     logController: new LogController({ disableRequestLogging: true }),

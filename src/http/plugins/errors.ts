@@ -25,6 +25,13 @@ export function isDatabaseDown(err: unknown): boolean {
   return e.cause ? isDatabaseDown(e.cause) : false;
 }
 
+function isDataException(err: unknown): boolean {
+  const e = err as { code?: unknown; cause?: unknown };
+  if (!e) return false;
+  if (typeof e.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code)) return true;
+  return e.cause ? isDataException(e.cause) : false;
+}
+
 function validationFields(err: FastifyError): FieldError[] {
   const ctx = err.validationContext ?? 'body';
   return (err.validation ?? []).map((v) => {
@@ -62,6 +69,9 @@ export function toAppError(err: unknown): AppError {
     return new AppError(byStatus[fe.statusCode] ?? 'BAD_REQUEST', fe.message || 'bad request');
   }
   if (isDatabaseDown(err)) return new AppError('DATABASE_UNAVAILABLE', 'the database is unavailable; try again shortly');
+  // A PostgreSQL data exception (class 22: out-of-range number, malformed value) can only come
+  // from a value the client sent that validation let through: it is the client's error.
+  if (isDataException(err)) return new AppError('BAD_REQUEST', 'a value in the request is out of range or malformed');
   return new AppError('INTERNAL_ERROR', 'an unexpected error occurred');
 }
 

@@ -7,7 +7,8 @@ import { ListOf, ListQuery, errors } from '../schemas.ts';
 
 const RoleSchema = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('reviewer'), Type.Literal('viewer')]);
 const Member = Type.Object({ id: Type.Integer(), email: Type.String(), role: Type.String(), createdAt: Type.String() });
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
+// A pattern, not Type.Integer: coercion would turn '1e309' into Infinity and let it through.
+const IdParams = Type.Object({ id: Type.String({ pattern: '^[1-9][0-9]{0,8}$' }) });
 
 export function userRoutes(services: Services, requireAdmin: RequireAdmin): FastifyPluginAsync {
   return async (app) => {
@@ -47,7 +48,7 @@ export function userRoutes(services: Services, requireAdmin: RequireAdmin): Fast
       },
     }, async (request) => {
       const p = await requireAdmin(request, 'admin');
-      const { id } = request.params as { id: number };
+      const id = Number((request.params as { id: string }).id);
       return services.accounts.changeRole(p.accountId, p.role, id, (request.body as { role: Role }).role);
     });
 
@@ -55,7 +56,7 @@ export function userRoutes(services: Services, requireAdmin: RequireAdmin): Fast
       schema: { tags: ['users'], summary: 'Remove a user from the current account', params: IdParams, response: { 204: Type.Null(), ...errors(401, 403, 404, 409) } },
     }, async (request, reply) => {
       const p = await requireAdmin(request, 'admin');
-      await services.accounts.removeMember(p.accountId, p.role, (request.params as { id: number }).id);
+      await services.accounts.removeMember(p.accountId, p.role, Number((request.params as { id: string }).id));
       return reply.code(204).send();
     });
   };

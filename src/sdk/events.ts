@@ -1,0 +1,51 @@
+/** The `standard` webhook payloads, as delivered by Surveybridge. */
+
+export type EventType =
+  | 'respondent.created'
+  | 'respondent.updated'
+  | 'session.started'
+  | 'record.inserted'
+  | 'record.updated'
+  | 'record.review_changed'
+  | 'submission.completed'
+  | 'session.disqualified'
+  | 'session.quota_full'
+  | 'session.exited'
+  | 'ping';
+
+export interface EventEnvelope<T extends EventType, D> {
+  /** Stable across retries and endpoints: the `webhook-id`. De-duplicate on it. */
+  id: string;
+  type: T;
+  occurredAt: string;
+  survey: { id: number; slug: string; name: string };
+  respondent: { userId: number; username: string } | null;
+  /** Present and true for test respondents. */
+  test?: boolean;
+  data: D;
+}
+
+export interface ReviewLevelRef {
+  id: string;
+  seq: number;
+  name: string;
+  lock: boolean;
+}
+
+export interface SubmissionData {
+  recordId: number;
+  outcome: 'completed' | 'disqualified' | 'quota_full' | 'exited';
+  status?: number | null;
+  answers: Array<{ questionId: string; label?: string; value: unknown }> | Record<string, unknown>;
+  redirectUrl?: string | null;
+  [k: string]: unknown;
+}
+
+export type SurveybridgeEvent =
+  | EventEnvelope<'respondent.created' | 'respondent.updated', Record<string, unknown>>
+  | EventEnvelope<'session.started', Record<string, unknown>>
+  | EventEnvelope<'record.inserted' | 'record.updated', { recordId: number; [k: string]: unknown }>
+  | EventEnvelope<'record.review_changed', { recordId: number; from: ReviewLevelRef | null; to: ReviewLevelRef; lockBroken: boolean }>
+  | EventEnvelope<'submission.completed', SubmissionData>
+  | EventEnvelope<'session.disqualified' | 'session.quota_full' | 'session.exited', Record<string, unknown>>
+  | EventEnvelope<'ping', Record<string, unknown>>;

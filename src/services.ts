@@ -11,6 +11,10 @@ import { AuthService } from './auth/service.ts';
 import { SurveysService } from './surveys/service.ts';
 import { Metrics } from './lib/metrics.ts';
 import { RespondentSessions } from './sessions/respondentSession.ts';
+import { RespondentsService } from './respondents/service.ts';
+import { CreateUserService } from './respondents/createUser.ts';
+import { RespondentImporter } from './respondents/csvImport.ts';
+import { JobsService } from './jobs/service.ts';
 
 export interface Services {
   config: Config;
@@ -22,6 +26,10 @@ export interface Services {
   auth: AuthService;
   surveys: SurveysService;
   respondentSessions: RespondentSessions;
+  respondents: RespondentsService;
+  createUser: CreateUserService;
+  jobs: JobsService;
+  importer: RespondentImporter;
   close(): Promise<void>;
 }
 
@@ -38,6 +46,10 @@ export async function createServices(config: Config, log: Logger, opts: { pglite
   const auth = new AuthService(db, accounts, config.secretKey);
   const surveys = new SurveysService(db, box);
   const respondentSessions = new RespondentSessions(db, config.secretKey, config.publicUrl);
+  const respondents = new RespondentsService(db, database, box, surveys, config.publicUrl);
+  const createUser = new CreateUserService(db, database, surveys, respondents);
+  const jobs = new JobsService(db);
+  const importer = new RespondentImporter(db, database, box, surveys, jobs, log);
 
   let closed = false;
   return {
@@ -50,9 +62,14 @@ export async function createServices(config: Config, log: Logger, opts: { pglite
     auth,
     surveys,
     respondentSessions,
+    respondents,
+    createUser,
+    jobs,
+    importer,
     async close() {
       if (closed) return;
       closed = true;
+      await importer.stopAll();
       await database.close();
     },
   };

@@ -108,3 +108,63 @@ export async function emitEvent(
   }
   return { event, syncDeliveryIds: fanned.filter((d) => d.mode === 'sync').map((d) => d.id) };
 }
+
+export interface BulkEventInput {
+  type: EventType;
+  survey: SurveyRef;
+  respondent: RespondentRef | null;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Emits many events in two statements (bulk imports): the events and their deliveries
+ * commit with the transaction, like `emitEvent`. Deliveries for `sync` endpoints are left
+ * to the worker here (nobody waits inline for a bulk import); returns the events.
+ */
+export async function emitEvents(tx: Tx, schemaName: string, inputs: BulkEventInput[]): Promise<StandardEvent[]> {
+  if (inputs.length === 0) return [];
+  const occurredAt = new Date().toISOString();
+  const events: StandardEvent[] = [];
+  const rows = inputs.map((input) => {
+    const test = input.respondent?.test === true;
+    const event: StandardEvent = {
+      id: randomUUID(),
+      type: input.type,
+      occurredAt,
+      survey: { id: input.survey.id, slug: input.survey.slug, name: input.survey.name },
+      respondent: input.respondent ? { userId: input.respondent.userId, username: input.respondent.username } : null,
+      ...(test ? { test: true } : {}),
+      data: input.data,
+    };
+    events.push(event);
+    return {
+      id: event.id,
+      account_id: input.survey.accountId,
+      survey_id: input.survey.id,
+      respondent_id: input.respondent?.userId ?? null,
+      type: input.type,
+      payload: event,
+      test,
+    };
+  });
+  const fanned = rowsOf<{ n: number }>(
+    await tx.execute(sql`
+      WITH ev AS (
+        INSERT INTO events (id, account_id, survey_id, respondent_id, type, payload, test, occurred_at)
+        SELECT x.id, x.account_id, x.survey_id, x.respondent_id, x.type, x.payload, x.test, ${occurredAt}::timestamptz
+        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+          AS x(id uuid, account_id integer, survey_id integer, respondent_id integer, type text, payload jsonb, test boolean)
+        RETURNING id, seq, survey_id, type
+      ), d AS (
+        INSERT INTO deliveries (event_id, event_seq, endpoint_id)
+        SELECT ev.id, ev.seq, e.id
+        FROM ev JOIN webhook_endpoints e ON e.survey_id = ev.survey_id
+        WHERE e.enabled AND (e.events @> '["*"]'::jsonb OR e.events @> jsonb_build_array(ev.type))
+        ORDER BY ev.seq
+        RETURNING 1
+      )
+      SELECT count(*)::int AS n FROM d`),
+  );
+  if (fanned[0].n > 0) await tx.execute(sql`SELECT pg_notify(${deliveriesChannel(schemaName)}, '')`);
+  return events;
+}

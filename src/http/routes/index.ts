@@ -5,7 +5,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services.ts';
 import type { RequireAdmin } from '../adminAuth.ts';
+import { respondentRoutes } from './respondents.ts';
+import { respondentEntryRoutes } from './respondentEntry.ts';
 
 export async function registerDomainRoutes(_app: FastifyInstance, _services: Services, _requireAdmin: RequireAdmin): Promise<void> {
   // Domain route plugins are added here.
+  await _app.register(respondentRoutes(_services, _requireAdmin));
+  await _app.register(respondentEntryRoutes(_services));
 }

@@ -1,0 +1,220 @@
+/**
+ * How respondents get in: auth links (`/surveys/{slug}?auth=`, `/a/{token}`), the
+ * create-user JWT (`/surveys/{slug}?createUser=`, `/api/surveys/{slug}/create-user`), and the
+ * API forms (`POST /api/surveys/{slug}/auth`, `/login`). Browser routes answer an HTML error
+ * page with the reason (never a silent fallback); API routes the JSON error shape.
+ *
+ * Other domains plug into entry with `EntryHooks` (signed entry links, pass-through
+ * parameters): guards run before sign-in and may answer the request themselves; listeners
+ * run after the respondent is known.
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { Services } from '../../services.ts';
+import { AppError } from '../../errors.ts';
+import { Nullable, errors } from '../schemas.ts';
+import { RateLimiter } from '../../lib/rateLimiter.ts';
+import type { RespondentRow } from '../../respondents/service.ts';
+import type { SurveyRow } from '../../surveys/service.ts';
+import { sendSurveyPage } from './web.ts';
+
+export type EntryVia = 'auth' | 'short' | 'createUser' | 'api-auth' | 'api-login' | 'api-create-user';
+
+export interface EntryContext {
+  request: FastifyRequest;
+  reply: FastifyReply;
+  survey: SurveyRow;
+  via: EntryVia;
+}
+
+export interface EntryHooks {
+  /** Before sign-in, once the survey is known. Return true when the guard has answered the request. */
+  guards: ((ctx: EntryContext) => Promise<boolean>)[];
+  /** After the respondent is known (created or found), inside the request. */
+  listeners: ((ctx: EntryContext & { respondent: RespondentRow }) => Promise<void>)[];
+}
+
+const SlugOnly = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 64 }) });
+const EntryQuery = Type.Object(
+  {
+    auth: Type.Optional(Type.String({ maxLength: 16384, description: "The respondent's auth token" })),
+    createUser: Type.Optional(Type.String({ maxLength: 16384, description: 'A create-user JWT' })),
+  },
+  { additionalProperties: true },
+);
+const Html = { 200: Type.String({ description: 'The survey page (HTML)' }), 302: Type.Null({ description: 'Signed in: on to the survey page' }) };
+const SignedIn = Type.Object({
+  accessToken: Type.String({ description: 'Bearer token for the respondent API' }),
+  userId: Type.Integer(),
+  username: Type.String(),
+});
+const CreateUserAnswer = Type.Object({
+  userId: Type.Integer(),
+  username: Type.String(),
+  redirect: Nullable(Type.String({ description: "The respondent's stored redirect URL" })),
+  authToken: Type.String(),
+  authUrl: Type.String(),
+});
+const CreateUserQuery = Type.Object({ params: Type.Optional(Type.String({ maxLength: 16384, description: 'The create-user JWT' })) }, { additionalProperties: true });
+const CreateUserBody = Type.Union([
+  Type.Object({
+    token: Type.Optional(Type.String({ maxLength: 16384, description: 'The create-user JWT (Intake24 v4 form)' })),
+    params: Type.Optional(Type.String({ maxLength: 16384 })),
+  }),
+  Type.Null(),
+]);
+
+export function respondentEntryRoutes(services: Services, hooks: EntryHooks = { guards: [], listeners: [] }): FastifyPluginAsync {
+  const limit = services.config.createUserRateLimit;
+  const perIp = new RateLimiter(limit, 60_000);
+  const perLogin = new RateLimiter(10, 60_000);
+
+  function rateLimit(request: FastifyRequest, key = request.ip, limiter = perIp) {
+    const retry = limiter.hit(key);
+    if (retry !== null) throw new AppError('RATE_LIMITED', 'too many requests; try again later', undefined, { 'retry-after': String(retry) });
+  }
+
+  async function guard(ctx: EntryContext): Promise<boolean> {
+    for (const g of hooks.guards) if (await g(ctx)) return true;
+    return false;
+  }
+  async function entered(ctx: EntryContext, respondent: RespondentRow) {
+    for (const l of hooks.listeners) await l({ ...ctx, respondent });
+  }
+
+  const surveyPage = (slug: string) => `/surveys/${encodeURIComponent(slug)}`;
+
+  async function signInWithToken(request: FastifyRequest, reply: FastifyReply, token: string, via: EntryVia, slug: string | null) {
+    const found = await services.respondents.findByToken(token);
+    if (!found || (slug !== null && found.survey.slug !== slug)) {
+      if (slug !== null) await services.surveys.getPublic(slug); // an unknown survey is a 404 first
+      throw new AppError('INVALID_TOKEN', 'This sign-in link is not valid. It may have been replaced by a newer one: ask whoever sent it for a new link.');
+    }
+    const ctx: EntryContext = { request, reply, survey: found.survey, via };
+    if (await guard(ctx)) return reply;
+    await entered(ctx, found.respondent);
+    await services.respondentSessions.setCookie(reply, found.respondent);
+    return reply.redirect(surveyPage(found.survey.slug), 302);
+  }
+
+  return async (app) => {
+    app.get('/surveys/:slug', {
+      config: { errorShape: 'html' },
+      schema: {
+        tags: ['respondent entry'],
+        summary: 'The survey page; with ?auth={token} or ?createUser={jwt} it signs the respondent in first (cookie) and redirects here',
+        params: SlugOnly,
+        querystring: EntryQuery,
+        response: Html,
+      },
+    }, async (request, reply) => {
+      const { slug } = request.params as { slug: string };
+      const q = request.query as { auth?: string | string[]; createUser?: string | string[] };
+      const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+      const auth = first(q.auth);
+      const jwt = first(q.createUser);
+      if (auth !== undefined) {
+        rateLimit(request);
+        return signInWithToken(request, reply, auth, 'auth', slug);
+      }
+      if (jwt !== undefined) {
+        rateLimit(request);
+        const survey = await services.surveys.getPublic(slug);
+        const ctx: EntryContext = { request, reply, survey, via: 'createUser' };
+        if (await guard(ctx)) return reply;
+        const result = await services.createUser.createUser(slug, jwt);
+        await entered(ctx, result.respondent);
+        await services.respondentSessions.setCookie(reply, result.respondent);
+        return reply.redirect(surveyPage(slug), 302);
+      }
+      await services.surveys.getPublic(slug);
+      return sendSurveyPage(reply);
+    });
+
+    app.get('/a/:token', {
+      config: { errorShape: 'html' },
+      schema: {
+        tags: ['respondent entry'],
+        summary: 'Short auth link: signs the respondent in (cookie) and redirects to their survey page',
+        params: Type.Object({ token: Type.String({ maxLength: 2048 }) }),
+        querystring: Type.Object({}, { additionalProperties: true }),
+        response: { 302: Type.Null({ description: 'Signed in: on to the survey page' }) },
+      },
+    }, async (request, reply) => {
+      rateLimit(request);
+      return signInWithToken(request, reply, (request.params as { token: string }).token, 'short', null);
+    });
+
+    app.post('/api/surveys/:slug/auth', {
+      schema: {
+        tags: ['respondent entry'], summary: 'Exchange an auth token for a respondent access token (API clients)', params: SlugOnly,
+        body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 2048 }) }, { additionalProperties: false }),
+        response: { 200: SignedIn, ...errors(400, 401, 404, 429) },
+      },
+    }, async (request, reply) => {
+      rateLimit(request);
+      const { slug } = request.params as { slug: string };
+      const survey = await services.surveys.getPublic(slug);
+      const found = await services.respondents.findByToken((request.body as { token: string }).token);
+      if (!found || found.survey.id !== survey.id) throw new AppError('INVALID_TOKEN', 'the auth token is not valid for this survey');
+      const ctx: EntryContext = { request, reply, survey, via: 'api-auth' };
+      if (await guard(ctx)) return reply;
+      await entered(ctx, found.respondent);
+      return { accessToken: await services.respondentSessions.issue(found.respondent), userId: found.respondent.id, username: found.respondent.username };
+    });
+
+    app.post('/api/surveys/:slug/login', {
+      schema: {
+        tags: ['respondent entry'], summary: 'Sign in with username and password (respondents that have one); rate-limited', params: SlugOnly,
+        body: Type.Object({ username: Type.String({ minLength: 1, maxLength: 1024 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false }),
+        response: { 200: SignedIn, ...errors(400, 401, 404, 429) },
+      },
+    }, async (request, reply) => {
+      const { slug } = request.params as { slug: string };
+      const { username, password } = request.body as { username: string; password: string };
+      rateLimit(request);
+      rateLimit(request, `${slug}\u0000${username}`, perLogin);
+      const { respondent, survey } = await services.respondents.checkPassword(slug, username, password);
+      const ctx: EntryContext = { request, reply, survey, via: 'api-login' };
+      if (await guard(ctx)) return reply;
+      await entered(ctx, respondent);
+      // Browsers that sign in with a password keep a session cookie too.
+      await services.respondentSessions.setCookie(reply, respondent);
+      return { accessToken: await services.respondentSessions.issue(respondent), userId: respondent.id, username: respondent.username };
+    });
+
+    const createUserSchema = {
+      tags: ['respondent entry'],
+      summary: 'Create (or find) a respondent from a signed JWT (?params= or {"token": …}) and answer their auth token and URL',
+      description:
+        'JWT: HS256 or HS512, signed with the survey\'s jwtSecret; claims user (v3) or username (v4), optional redirect/redirectUrl, name, customFields, l1..l10; ' +
+        'exp/nbf enforced; jti single-use. Idempotent: the same user always gets the same userId and authToken.',
+      params: SlugOnly,
+      querystring: CreateUserQuery,
+      response: { 200: CreateUserAnswer, ...errors(400, 401, 403, 404, 429) },
+    };
+    const createUserHandler = async (request: FastifyRequest, reply: FastifyReply) => {
+      rateLimit(request);
+      const { slug } = request.params as { slug: string };
+      const q = request.query as { params?: string | string[] };
+      const body = (request.body ?? {}) as { token?: unknown; params?: unknown };
+      let token: string | undefined = Array.isArray(q.params) ? q.params[0] : q.params;
+      if (token === undefined && typeof body.token === 'string') token = body.token;
+      if (token === undefined && typeof body.params === 'string') token = body.params;
+      const survey = await services.surveys.getPublic(slug);
+      const ctx: EntryContext = { request, reply, survey, via: 'api-create-user' };
+      if (await guard(ctx)) return reply;
+      const result = await services.createUser.createUser(slug, token);
+      await entered(ctx, result.respondent);
+      return {
+        userId: result.respondent.id,
+        username: result.respondent.username,
+        redirect: result.respondent.redirectUrl,
+        authToken: result.authToken,
+        authUrl: result.authUrl,
+      };
+    };
+    app.get('/api/surveys/:slug/create-user', { schema: createUserSchema }, createUserHandler);
+    app.post('/api/surveys/:slug/create-user', { schema: { ...createUserSchema, body: CreateUserBody } }, createUserHandler);
+  };
+}

@@ -1,0 +1,528 @@
+/**
+ * CSV import of respondents, all or nothing, as a job.
+ *
+ * 1. The upload is spooled to a temporary file (memory stays flat whatever its size).
+ * 2. Validation pass, streaming: every row is checked (username missing, too long or
+ *    repeated in the file or, with onExisting=error, already in the survey; bad email, URL,
+ *    phone, password; over-long values; wrong column count; malformed quoting). Errors are
+ *    listed as {line, column, code, message} with file line numbers (the first 1,000).
+ * 3. Only if no row failed: write pass, streaming again, in ONE transaction: batches of
+ *    multi-row INSERT (and UPDATE for onExisting=update) with their respondent.created /
+ *    respondent.updated events. A crash before COMMIT leaves nothing behind.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createHash } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { rowsOf, type Database, type Db, type Tx } from '../db/client.ts';
+import { AppError } from '../errors.ts';
+import { hashPassword, type SecretBox } from '../lib/crypto.ts';
+import { readCsv, unneutralise } from '../lib/csv.ts';
+import { emitEvents, type BulkEventInput } from '../events/outbox.ts';
+import type { JobHandle, JobsService, JobView } from '../jobs/service.ts';
+import { surveyRef, type SurveyRow, type SurveysService } from '../surveys/service.ts';
+import {
+  LABELS, LIMITS, checkCustomFieldName, checkEmail, checkPassword, checkPhone, checkRedirectUrl, checkText, checkUsername,
+} from './fields.ts';
+import { eventData, newAuthToken, respondentRef, type RespondentRow } from './service.ts';
+
+export const MAX_IMPORT_BYTES = 1024 * 1024 * 1024;
+export const MAX_LISTED_ERRORS = 1000;
+const BATCH = 1000;
+
+export type OnExisting = 'error' | 'skip' | 'update';
+
+export interface ImportError {
+  line: number | null;
+  column: string | null;
+  code: string;
+  message: string;
+}
+
+type Field = 'username' | 'password' | 'name' | 'email' | 'phone' | 'redirectUrl' | (typeof LABELS)[number];
+
+/** Header names (lower-cased, trimmed) and what they mean. */
+const KNOWN: Record<string, Field> = {
+  username: 'username', 'user name': 'username', user_name: 'username', user: 'username',
+  password: 'password', name: 'name', email: 'email', phone: 'phone',
+  'redirect url': 'redirectUrl', redirect_url: 'redirectUrl', redirecturl: 'redirectUrl',
+};
+for (const l of LABELS) KNOWN[l] = l;
+/** Columns of our own export that carry nothing to import (so export → import round-trips). */
+const IGNORED = new Set(['user_id', 'status', 'auth_token', 'auth_url', 'short_auth_url']);
+
+interface Header {
+  /** Per column: a known field, a custom field name, or null (ignored). */
+  columns: ({ kind: 'field'; field: Field } | { kind: 'custom'; name: string } | null)[];
+  names: string[];
+  present: Set<Field>;
+  customFields: string[];
+  ignored: string[];
+}
+
+export interface ImportRow {
+  line: number;
+  username: string;
+  values: Partial<Record<Exclude<Field, 'username'>, string | null>>;
+  custom: Record<string, string | null>;
+}
+
+function parseHeader(fields: string[]): { header: Header; errors: ImportError[] } {
+  const errors: ImportError[] = [];
+  const header: Header = { columns: [], names: fields.map((f) => f.trim()), present: new Set(), customFields: [], ignored: [] };
+  const seen = new Map<string, number>();
+  fields.forEach((raw, i) => {
+    const name = raw.trim();
+    const key = name.toLowerCase();
+    if (name === '') {
+      errors.push({ line: 1, column: `#${i + 1}`, code: 'empty_header', message: `column ${i + 1} has no name in the header row` });
+      header.columns.push(null);
+      return;
+    }
+    const known = KNOWN[key];
+    const id = known ? `field:${known}` : IGNORED.has(key) ? `ignored:${key}` : `custom:${name}`;
+    if (seen.has(id)) {
+      errors.push({ line: 1, column: name, code: 'duplicate_column', message: `column "${name}" repeats column ${seen.get(id)! + 1}` });
+      header.columns.push(null);
+      return;
+    }
+    seen.set(id, i);
+    if (known) {
+      header.columns.push({ kind: 'field', field: known });
+      header.present.add(known);
+    } else if (IGNORED.has(key)) {
+      header.columns.push(null);
+      header.ignored.push(name);
+    } else {
+      const bad = checkCustomFieldName(name);
+      if (bad) errors.push({ line: 1, column: name, code: 'bad_column_name', message: bad });
+      header.columns.push({ kind: 'custom', name });
+      header.customFields.push(name);
+    }
+  });
+  if (!header.present.has('username')) {
+    errors.push({ line: 1, column: 'username', code: 'missing_column', message: 'the header row has no "username" column' });
+  }
+  if (header.customFields.length > LIMITS.customFieldCount) {
+    errors.push({ line: 1, column: null, code: 'too_many_columns', message: `at most ${LIMITS.customFieldCount} custom-field columns` });
+  }
+  return { header, errors };
+}
+
+/** Turns one record into a row, or errors. Cells are un-neutralised; empty cells are null. */
+function toRow(header: Header, fields: string[], line: number, survey: SurveyRow): { row?: ImportRow; errors: ImportError[] } {
+  const errors: ImportError[] = [];
+  if (fields.length !== header.columns.length) {
+    errors.push({ line, column: null, code: 'wrong_column_count', message: `has ${fields.length} columns; the header has ${header.columns.length}` });
+    return { errors };
+  }
+  const row: ImportRow = { line, username: '', values: {}, custom: {} };
+  for (let i = 0; i < fields.length; i++) {
+    const col = header.columns[i];
+    if (!col) continue;
+    let v: string = unneutralise(fields[i]);
+    const column = header.names[i];
+    if (col.kind === 'custom') {
+      const r = v === '' ? null : checkText(v, LIMITS.customFieldValue);
+      if (r) errors.push({ line, column, code: 'too_long', message: `${column} ${r}` });
+      row.custom[col.name] = v === '' ? null : v;
+      continue;
+    }
+    const f = col.field;
+    if (f === 'email' || f === 'phone' || f === 'redirectUrl') v = v.trim();
+    if (f === 'username') {
+      if (v === '') {
+        errors.push({ line, column, code: 'missing_username', message: 'username is empty' });
+      } else {
+        const r = checkUsername(v);
+        if (r) errors.push({ line, column, code: r.includes('at most') ? 'too_long' : 'invalid_username', message: `username ${r}` });
+      }
+      row.username = v;
+      continue;
+    }
+    if (v === '') {
+      row.values[f] = null;
+      continue;
+    }
+    let r: string | null = null;
+    let code = 'invalid_value';
+    if (f === 'email') (r = checkEmail(v)), (code = 'invalid_email');
+    else if (f === 'phone') (r = checkPhone(v)), (code = 'invalid_phone');
+    else if (f === 'redirectUrl') (r = checkRedirectUrl(v, survey.allowedRedirectOrigins)), (code = 'invalid_url');
+    else if (f === 'password') (r = checkPassword(v)), (code = 'invalid_password');
+    else if (f === 'name') (r = checkText(v, LIMITS.name)), (code = 'too_long');
+    else (r = checkText(v, LIMITS.label)), (code = 'too_long');
+    if (r) errors.push({ line, column, code, message: `${column} ${r}` });
+    row.values[f] = v;
+  }
+  return errors.length ? { errors } : { row, errors };
+}
+
+/**
+ * A set of 64-bit username hashes with the line each was first seen on, in typed arrays
+ * (about 24 bytes per row at most: a million rows cost ~24 MB, not a Map of strings).
+ */
+class SeenUsernames {
+  private cap = 1 << 16;
+  private hi = new Uint32Array(this.cap);
+  private lo = new Uint32Array(this.cap);
+  private lines = new Uint32Array(this.cap);
+  private size = 0;
+
+  /** Adds; returns the earlier line when the username was seen already, else 0. */
+  add(username: string, line: number): number {
+    const h = createHash('sha256').update(username).digest();
+    const a = h.readUInt32LE(0) || 1;
+    const b = h.readUInt32LE(4);
+    if ((this.size + 1) * 2 > this.cap) this.grow();
+    return this.put(a, b, line);
+  }
+
+  private put(a: number, b: number, line: number): number {
+    const mask = this.cap - 1;
+    let i = (a ^ Math.imul(b, 0x9e3779b1)) & mask;
+    for (;;) {
+      if (this.hi[i] === 0) {
+        this.hi[i] = a;
+        this.lo[i] = b;
+        this.lines[i] = line;
+        this.size++;
+        return 0;
+      }
+      if (this.hi[i] === a && this.lo[i] === b) return this.lines[i];
+      i = (i + 1) & mask;
+    }
+  }
+
+  private grow() {
+    const { hi, lo, lines } = this;
+    this.cap *= 2;
+    this.hi = new Uint32Array(this.cap);
+    this.lo = new Uint32Array(this.cap);
+    this.lines = new Uint32Array(this.cap);
+    this.size = 0;
+    for (let i = 0; i < hi.length; i++) if (hi[i] !== 0) this.put(hi[i], lo[i], lines[i]);
+  }
+}
+
+/** Streams the spooled file's rows (the header applied), for the write pass. */
+async function* rowsOfFile(path: string, survey: SurveyRow): AsyncGenerator<ImportRow[]> {
+  let header: Header | null = null;
+  for await (const batch of readCsv(createReadStream(path, { highWaterMark: 256 * 1024 }))) {
+    const out: ImportRow[] = [];
+    for (const rec of batch) {
+      if (!header) {
+        header = parseHeader(rec.fields).header;
+        continue;
+      }
+      const { row } = toRow(header, rec.fields, rec.line, survey);
+      if (!row) throw new Error(`row on line ${rec.line} changed between the passes`);
+      out.push(row);
+    }
+    if (out.length) yield out;
+  }
+}
+
+/** snake_case row from `to_jsonb(respondents.*)` → the Drizzle row shape. */
+function rowFromJson(j: Record<string, unknown>): RespondentRow {
+  const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string));
+  const r: Record<string, unknown> = {
+    id: j.id, surveyId: j.survey_id, username: j.username, name: j.name, email: j.email, phone: j.phone, redirectUrl: j.redirect_url,
+    customFields: j.custom_fields, status: j.status, createdVia: j.created_via, passwordHash: j.password_hash,
+    authTokenSealed: j.auth_token_sealed, authTokenHash: j.auth_token_hash, tokenVersion: j.token_version, entryParams: j.entry_params,
+    entrySurveyId: j.entry_survey_id, test: j.test, startedAt: date(j.started_at), createdAt: date(j.created_at), updatedAt: date(j.updated_at),
+  };
+  for (const l of LABELS) r[l] = j[l];
+  return r as unknown as RespondentRow;
+}
+
+const COLUMN_OF: Record<Exclude<Field, 'username'>, string> = {
+  password: 'password_hash', name: 'name', email: 'email', phone: 'phone', redirectUrl: 'redirect_url',
+  l1: 'l1', l2: 'l2', l3: 'l3', l4: 'l4', l5: 'l5', l6: 'l6', l7: 'l7', l8: 'l8', l9: 'l9', l10: 'l10',
+};
+
+export interface ImportResult {
+  total: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  onExisting: OnExisting;
+  customFields: string[];
+  ignoredColumns: string[];
+}
+
+export class RespondentImporter {
+  private readonly aborts = new Set<AbortController>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly database: Pick<Database, 'schemaName' | 'kind'>,
+    private readonly box: SecretBox,
+    private readonly surveys: SurveysService,
+    private readonly jobs: JobsService,
+    private readonly log?: { error(obj: object, msg: string): void },
+  ) {}
+
+  /** Copies an upload to a temporary file; 413 over MAX_IMPORT_BYTES. Returns the file's path. */
+  async spool(stream: Readable, maxBytes = MAX_IMPORT_BYTES): Promise<{ path: string; bytes: number; cleanup: () => Promise<void> }> {
+    const dir = await mkdtemp(join(tmpdir(), 'sb-import-'));
+    const path = join(dir, 'upload.csv');
+    const cleanup = () => rm(dir, { recursive: true, force: true });
+    let bytes = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        bytes += chunk.length;
+        if (bytes > maxBytes) cb(new AppError('PAYLOAD_TOO_LARGE', `the file is over ${maxBytes} bytes`));
+        else cb(null, chunk);
+      },
+    });
+    try {
+      await pipeline(stream, counter, createWriteStream(path));
+    } catch (err) {
+      await cleanup();
+      if (err instanceof AppError) throw err;
+      throw new AppError('BAD_REQUEST', 'the upload was interrupted');
+    }
+    if (bytes === 0) {
+      await cleanup();
+      throw new AppError('VALIDATION_FAILED', 'the file is empty', { fields: [{ path: '/body', message: 'is empty' }] });
+    }
+    return { path, bytes, cleanup };
+  }
+
+  /**
+   * Starts an import job for a spooled file (which it deletes when done). The job runs in
+   * the background; the handle's `done` settles with its final state.
+   */
+  async start(accountId: number, slug: string, file: { path: string; cleanup: () => Promise<void> }, onExisting: OnExisting): Promise<JobHandle> {
+    let survey: SurveyRow;
+    try {
+      survey = await this.surveys.get(accountId, slug);
+    } catch (err) {
+      await file.cleanup();
+      throw err;
+    }
+    const job = await this.jobs.start(accountId, 'respondents.import');
+    const abort = new AbortController();
+    this.aborts.add(abort);
+    void this.run(job, survey, file.path, onExisting, abort.signal)
+      .catch(async (err) => {
+        let error: ImportError;
+        if (abort.signal.aborted) {
+          error = { line: null, column: null, code: 'interrupted', message: 'the server stopped before the import finished; nothing was written' };
+        } else if (isUniqueViolation(err)) {
+          error = { line: null, column: 'username', code: 'username_exists', message: 'a username of the file was created by someone else while the import ran; nothing was written (import again)' };
+        } else {
+          this.log?.error({ err }, 'import failed');
+          error = { line: null, column: null, code: 'internal_error', message: 'the import failed unexpectedly; nothing was written' };
+        }
+        await job.finish('failed', { interrupted: abort.signal.aborted }, [error]).catch(() => {});
+      })
+      .finally(() => {
+        this.aborts.delete(abort);
+        void file.cleanup();
+      });
+    return job;
+  }
+
+  /** Graceful shutdown: running imports roll back and are marked failed. */
+  async stopAll(): Promise<void> {
+    const running = this.jobs.running();
+    for (const a of this.aborts) a.abort();
+    await Promise.allSettled(running.map((j) => j.done));
+  }
+
+  private async run(job: JobHandle, survey: SurveyRow, path: string, onExisting: OnExisting, signal: AbortSignal): Promise<JobView> {
+    job.progress({ phase: 'validating', processed: 0, total: null });
+    const v = await this.validate(survey, path, onExisting, job, signal);
+    const base = { total: v.total, onExisting, customFields: v.header?.customFields ?? [], ignoredColumns: v.header?.ignored ?? [] };
+    if (v.errorCount > 0 || !v.header) {
+      v.errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+      return job.finish('failed', { ...base, errorCount: v.errorCount, errorsTruncated: v.errorCount > v.errors.length, created: 0, updated: 0, unchanged: 0, skipped: 0 }, v.errors);
+    }
+    job.progress({ phase: 'writing', processed: 0, total: v.total });
+    const counts = await this.write(survey, path, v.header, onExisting, v.total, job, signal);
+    return job.finish('succeeded', { ...base, ...counts });
+  }
+
+  private async validate(survey: SurveyRow, path: string, onExisting: OnExisting, job: JobHandle, signal: AbortSignal) {
+    const errors: ImportError[] = [];
+    let errorCount = 0;
+    const report = (e: ImportError) => {
+      errorCount++;
+      if (errors.length < MAX_LISTED_ERRORS) errors.push(e);
+    };
+    let header: Header | null = null;
+    let total = 0;
+    const seen = new SeenUsernames();
+    let pending: { username: string; line: number }[] = [];
+    const checkExisting = async () => {
+      if (pending.length === 0) return;
+      const names = pending.map((p) => p.username);
+      const found = rowsOf<{ username: string }>(await this.db.execute(
+        sql`SELECT username FROM respondents WHERE survey_id = ${survey.id} AND username IN (SELECT jsonb_array_elements_text(${JSON.stringify(names)}::jsonb))`));
+      if (found.length) {
+        const taken = new Set(found.map((f) => f.username));
+        for (const p of pending) {
+          if (taken.has(p.username)) {
+            report({ line: p.line, column: 'username', code: 'username_exists', message: `username "${p.username}" already exists in this survey (onExisting=skip or update to import anyway)` });
+          }
+        }
+      }
+      pending = [];
+    };
+
+    for await (const batch of readCsv(createReadStream(path, { highWaterMark: 256 * 1024 }))) {
+      if (signal.aborted) throw new Error('aborted');
+      for (const rec of batch) {
+        if (rec.error) {
+          if (!header && rec.error.code === 'invalid_encoding') {
+            report({ line: rec.line, column: null, code: rec.error.code, message: rec.error.message });
+            return { errors, errorCount, header, total };
+          }
+          if (header) total++;
+          report({ line: rec.line, column: null, code: rec.error.code, message: rec.error.message });
+          continue;
+        }
+        if (!header) {
+          const h = parseHeader(rec.fields);
+          h.errors.forEach(report);
+          header = h.header;
+          if (!header.present.has('username')) return { errors, errorCount, header, total };
+          continue;
+        }
+        total++;
+        const { row, errors: rowErrors } = toRow(header, rec.fields, rec.line, survey);
+        rowErrors.forEach(report);
+        const username = row?.username ?? rowUsername(header, rec.fields);
+        if (username) {
+          const earlier = seen.add(username, rec.line);
+          if (earlier) {
+            report({ line: rec.line, column: 'username', code: 'duplicate_username', message: `username "${username}" is also on line ${earlier}` });
+          } else if (onExisting === 'error') {
+            pending.push({ username, line: rec.line });
+            if (pending.length >= BATCH) await checkExisting();
+          }
+        }
+      }
+      job.progress({ processed: total });
+    }
+    await checkExisting();
+    if (!header) report({ line: 1, column: null, code: 'missing_header', message: 'the file has no header row' });
+    else if (total === 0) report({ line: 2, column: null, code: 'no_rows', message: 'the file has a header row but no respondents' });
+    return { errors, errorCount, header, total };
+  }
+
+  private async write(survey: SurveyRow, path: string, header: Header, onExisting: OnExisting, total: number, job: JobHandle, signal: AbortSignal) {
+    const counts = { created: 0, updated: 0, unchanged: 0, skipped: 0 };
+    const ref = surveyRef(survey);
+    const present = [...header.present].filter((f): f is Exclude<Field, 'username'> => f !== 'username');
+    const hasCustom = header.customFields.length > 0;
+    await this.db.transaction(async (tx) => {
+      let processed = 0;
+      for await (const rows of rowsOfFile(path, survey)) {
+        for (let i = 0; i < rows.length; i += BATCH) {
+          if (signal.aborted) throw new Error('aborted');
+          const chunk = rows.slice(i, i + BATCH);
+          const events: BulkEventInput[] = [];
+          const payload = await Promise.all(chunk.map(async (r) => {
+            const t = newAuthToken(this.box);
+            const rec: Record<string, unknown> = {
+              username: r.username,
+              custom_fields: r.custom,
+              auth_token_sealed: t.sealed,
+              auth_token_hash: t.hash,
+            };
+            for (const f of present) {
+              const v = r.values[f] ?? null;
+              rec[COLUMN_OF[f]] = f === 'password' ? (v === null ? null : await hashPassword(v)) : v;
+            }
+            return rec;
+          }));
+          const json = JSON.stringify(payload);
+          if (onExisting === 'update') {
+            const updated = await this.updateBatch(tx, survey.id, json, present, hasCustom);
+            for (const { row, old } of updated) {
+              const changed = changedFields(old, row, present, hasCustom);
+              if (changed.length === 0) {
+                counts.unchanged++;
+                continue;
+              }
+              counts.updated++;
+              events.push({ type: 'respondent.updated', survey: ref, respondent: respondentRef(row), data: { changed, respondent: eventData(row) } });
+            }
+          }
+          const inserted = await this.insertBatch(tx, survey.id, json, onExisting !== 'error');
+          counts.created += inserted.length;
+          for (const row of inserted) events.push({ type: 'respondent.created', survey: ref, respondent: respondentRef(row), data: eventData(row) });
+          await emitEvents(tx, this.database.schemaName, events);
+          processed += chunk.length;
+          job.progress({ processed, total });
+        }
+      }
+      if (onExisting === 'skip') counts.skipped = processed - counts.created;
+    });
+    return counts;
+  }
+
+  private async insertBatch(tx: Tx, surveyId: number, json: string, onConflictNothing: boolean): Promise<RespondentRow[]> {
+    const res = await tx.execute(sql`
+      INSERT INTO respondents (survey_id, username, name, email, phone, redirect_url, l1, l2, l3, l4, l5, l6, l7, l8, l9, l10,
+                               custom_fields, password_hash, auth_token_sealed, auth_token_hash, created_via)
+      SELECT ${surveyId}, x.username, x.name, x.email, x.phone, x.redirect_url, x.l1, x.l2, x.l3, x.l4, x.l5, x.l6, x.l7, x.l8, x.l9, x.l10,
+             jsonb_strip_nulls(coalesce(x.custom_fields, '{}'::jsonb)), x.password_hash, x.auth_token_sealed, x.auth_token_hash, 'csv'
+      FROM jsonb_to_recordset(${json}::jsonb) AS x(username text, name text, email text, phone text, redirect_url text,
+             l1 text, l2 text, l3 text, l4 text, l5 text, l6 text, l7 text, l8 text, l9 text, l10 text,
+             custom_fields jsonb, password_hash text, auth_token_sealed text, auth_token_hash text)
+      ${onConflictNothing ? sql`ON CONFLICT (survey_id, username) DO NOTHING` : sql``}
+      RETURNING to_jsonb(respondents.*) AS r`);
+    return rowsOf<{ r: Record<string, unknown> | string }>(res).map((x) => rowFromJson(typeof x.r === 'string' ? JSON.parse(x.r) : x.r));
+  }
+
+  /** onExisting=update: the columns present in the file overwrite (empty cell clears; empty password keeps). */
+  private async updateBatch(tx: Tx, surveyId: number, json: string, present: Exclude<Field, 'username'>[], hasCustom: boolean) {
+    const sets = present.map((f) =>
+      f === 'password' ? sql`password_hash = coalesce(x.password_hash, o.password_hash)` : sql`${sql.identifier(COLUMN_OF[f])} = x.${sql.identifier(COLUMN_OF[f])}`);
+    if (hasCustom) sets.push(sql`custom_fields = jsonb_strip_nulls(o.custom_fields || coalesce(x.custom_fields, '{}'::jsonb))`);
+    sets.push(sql`updated_at = now()`);
+    const res = await tx.execute(sql`
+      UPDATE respondents AS t SET ${sql.join(sets, sql`, `)}
+      FROM jsonb_to_recordset(${json}::jsonb) AS x(username text, name text, email text, phone text, redirect_url text,
+             l1 text, l2 text, l3 text, l4 text, l5 text, l6 text, l7 text, l8 text, l9 text, l10 text,
+             custom_fields jsonb, password_hash text),
+           respondents AS o
+      WHERE t.survey_id = ${surveyId} AND t.username = x.username AND o.id = t.id
+      RETURNING to_jsonb(t.*) AS r, to_jsonb(o.*) AS old`);
+    const parse = (v: Record<string, unknown> | string) => rowFromJson(typeof v === 'string' ? JSON.parse(v) : v);
+    return rowsOf<{ r: Record<string, unknown> | string; old: Record<string, unknown> | string }>(res).map((x) => ({ row: parse(x.r), old: parse(x.old) }));
+  }
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  for (let e = err as { code?: string; cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) {
+    if (e.code === '23505') return true;
+  }
+  return false;
+}
+
+function rowUsername(header: Header, fields: string[]): string | null {
+  const i = header.columns.findIndex((c) => c?.kind === 'field' && c.field === 'username');
+  const v = i >= 0 && fields.length === header.columns.length ? unneutralise(fields[i]) : '';
+  return v && !checkUsername(v) ? v : null;
+}
+
+function changedFields(old: RespondentRow, row: RespondentRow, present: Exclude<Field, 'username'>[], hasCustom: boolean): string[] {
+  const changed: string[] = [];
+  for (const f of present) {
+    if (f === 'password') {
+      if (old.passwordHash !== row.passwordHash) changed.push('password');
+    } else if (old[f] !== row[f]) changed.push(f);
+  }
+  if (hasCustom && JSON.stringify(old.customFields) !== JSON.stringify(row.customFields)) changed.push('customFields');
+  return changed;
+}

@@ -4,8 +4,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/helpers/globalSetup.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    // Generous: these guard against hangs, not speed (CI is a noisy 2-core machine).
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
     // Two cores: more forks than that only adds contention (PGlite compiles WASM per file).
     pool: 'forks',
     maxWorkers: 2,

@@ -21,7 +21,15 @@ export async function buildWebIfStale() {
   const stamp = join(dist, 'admin.html');
   if (existsSync(stamp) && statSync(stamp).mtimeMs >= newest(web)) return false;
   const { build } = await import('vite');
-  await build({ configFile: join(web, 'vite.config.ts'), logLevel: 'warn' });
+  // Under vitest NODE_ENV is "test", which would give React's development bundle.
+  const previous = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ configFile: join(web, 'vite.config.ts'), mode: 'production', logLevel: 'warn' });
+  } finally {
+    if (previous === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = previous;
+  }
   return true;
 }
 

@@ -123,11 +123,11 @@ export class CreateUserService {
   }
 
   /**
-   * The whole create-user flow for a survey slug and a raw token; `token` may be undefined
-   * (no token given: 401 INVALID_TOKEN).
+   * The whole create-user flow for a survey (by slug, or the row the caller already read)
+   * and a raw token; `token` may be undefined (no token given: 401 INVALID_TOKEN).
    */
-  async createUser(slug: string, token: string | undefined): Promise<CreateUserResult> {
-    const survey = await this.surveys.getPublic(slug);
+  async createUser(surveyOrSlug: SurveyRow | string, token: string | undefined): Promise<CreateUserResult> {
+    const survey = typeof surveyOrSlug === 'string' ? await this.surveys.getPublic(surveyOrSlug) : surveyOrSlug;
     const secret = survey.allowUserGeneration ? this.surveys.jwtSecret(survey) : null;
     if (!secret) throw new AppError('USER_GENERATION_DISABLED', 'this survey does not create respondents from tokens');
     if (survey.state === 'closed') throw new AppError('SURVEY_CLOSED', 'this survey is closed');
@@ -136,6 +136,18 @@ export class CreateUserService {
 
     const payload = await this.verify(token, survey, secret);
     const { username, changes } = parseClaims(payload, survey);
+    const done = (row: RespondentRow, created: boolean): CreateUserResult => {
+      const authToken = this.respondents.token(row);
+      return { respondent: row, survey, created, authToken, authUrl: this.respondents.authUrls(survey, authToken).authUrl };
+    };
+
+    // Read path: a known respondent whose claims change nothing needs no transaction. Creation
+    // never takes this path: it is always INSERT … ON CONFLICT below, so concurrent first
+    // calls cannot make two rows.
+    if (payload.jti === undefined) {
+      const existing = await this.respondents.find(survey.id, username);
+      if (existing && (await this.respondents.diff(existing, changes)).changed.length === 0) return done(existing, false);
+    }
 
     const { row, created } = await this.db.transaction(async (tx) => {
       if (typeof payload.jti === 'string') {
@@ -150,8 +162,7 @@ export class CreateUserService {
       return this.respondents.upsertIn(tx, survey, username, changes, 'jwt', '/claims');
     });
     this.sweep();
-    const authToken = this.respondents.token(row);
-    return { respondent: row, survey, created, authToken, authUrl: this.respondents.authUrls(survey, authToken).authUrl };
+    return done(row, created);
   }
 
   /** Drops used jtis whose time is up, at most once a minute per process, off the request path. */

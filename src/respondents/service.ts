@@ -271,11 +271,12 @@ export class RespondentsService {
    * Creates one respondent in an open transaction, with its `respondent.created` event.
    * 409 RESPONDENT_EXISTS when the username is taken in the survey.
    */
-  async createIn(tx: Tx, survey: SurveyRow, input: RespondentCreate, via: CreatedVia, opts: { test?: boolean } = {}): Promise<{ row: RespondentRow; token: string }> {
+  async createIn(tx: Tx, survey: SurveyRow, input: RespondentCreate, via: CreatedVia, opts: { test?: boolean; prefix?: string } = {}): Promise<{ row: RespondentRow; token: string }> {
+    const prefix = opts.prefix ?? '/body';
     const errs: FieldError[] = [];
     const u = checkUsername(input.username);
-    if (u) errs.push({ path: '/body/username', message: u });
-    errs.push(...validateChanges(input, survey));
+    if (u) errs.push({ path: `${prefix}/username`, message: u });
+    errs.push(...validateChanges(input, survey, prefix));
     if (errs.length) fail(errs);
     const cols = await this.columns(input, {});
     const t = newAuthToken(this.box);
@@ -300,11 +301,8 @@ export class RespondentsService {
    * Applies changes to one respondent in an open transaction (row locked), and emits
    * `respondent.updated` naming the fields that really changed (none: no event).
    */
-  async updateIn(tx: Tx, survey: SurveyRow, respondentId: number, changes: RespondentChanges, prefix = '/body'): Promise<{ row: RespondentRow; changed: string[] }> {
-    const errs = validateChanges(changes, survey, prefix);
-    if (errs.length) fail(errs);
-    const [current] = await tx.select().from(respondents).where(eq(respondents.id, respondentId)).for('update');
-    if (!current) throw new AppError('RESPONDENT_NOT_FOUND', 'respondent not found');
+  /** The column values and the names of the fields that `changes` would really change on `current`. */
+  async diff(current: RespondentRow, changes: RespondentChanges): Promise<{ cols: Partial<typeof respondents.$inferInsert>; changed: string[] }> {
     const cols = await this.columns(changes, current.customFields);
     const changed: string[] = [];
     for (const f of TRACKED) {
@@ -316,6 +314,19 @@ export class RespondentsService {
         changed.push(f);
       }
     }
+    return { cols, changed };
+  }
+
+  /**
+   * Applies changes to one respondent in an open transaction (row locked), and emits
+   * `respondent.updated` naming the fields that really changed (none: no write, no event).
+   */
+  async updateIn(tx: Tx, survey: SurveyRow, respondentId: number, changes: RespondentChanges, prefix = '/body'): Promise<{ row: RespondentRow; changed: string[] }> {
+    const errs = validateChanges(changes, survey, prefix);
+    if (errs.length) fail(errs);
+    const [current] = await tx.select().from(respondents).where(eq(respondents.id, respondentId)).for('update');
+    if (!current) throw new AppError('RESPONDENT_NOT_FOUND', 'respondent not found');
+    const { cols, changed } = await this.diff(current, changes);
     if (changed.length === 0) return { row: current, changed };
     const [row] = await tx.update(respondents).set({ ...cols, updatedAt: new Date() }).where(eq(respondents.id, respondentId)).returning();
     await emitEvent(tx, this.database.schemaName, {

@@ -122,7 +122,7 @@ export function respondentEntryRoutes(services: Services, hooks: EntryHooks = { 
         const survey = await services.surveys.getPublic(slug);
         const ctx: EntryContext = { request, reply, survey, via: 'createUser' };
         if (await guard(ctx)) return reply;
-        const result = await services.createUser.createUser(slug, jwt);
+        const result = await services.createUser.createUser(survey, jwt);
         await entered(ctx, result.respondent);
         await services.respondentSessions.setCookie(reply, result.respondent);
         return reply.redirect(surveyPage(slug), 302);
@@ -204,7 +204,7 @@ export function respondentEntryRoutes(services: Services, hooks: EntryHooks = { 
       const survey = await services.surveys.getPublic(slug);
       const ctx: EntryContext = { request, reply, survey, via: 'api-create-user' };
       if (await guard(ctx)) return reply;
-      const result = await services.createUser.createUser(slug, token);
+      const result = await services.createUser.createUser(survey, token);
       await entered(ctx, result.respondent);
       return {
         userId: result.respondent.id,

@@ -87,7 +87,7 @@ export async function startServer(opts: { database: 'pglite' | 'postgres'; worke
     ADMIN_PASSWORD: 'bench-password-1',
     LOG_LEVEL: 'warn',
     WEBHOOK_ALLOW_PRIVATE: 'true',
-    CREATE_USER_RATE_LIMIT: '100000000',
+    CREATE_USER_RATE_LIMIT: '10000000',
     ...(opts.database === 'postgres' ? { DATABASE_URL: POSTGRES_URL, DATABASE_SCHEMA: schema } : {}),
     ...opts.env,
   };

@@ -15,6 +15,11 @@ import { RespondentsService } from './respondents/service.ts';
 import { CreateUserService } from './respondents/createUser.ts';
 import { RespondentImporter } from './respondents/csvImport.ts';
 import { JobsService } from './jobs/service.ts';
+import { RuntimeService } from './runtime/service.ts';
+import { RecordsService } from './runtime/records.ts';
+import { RedirectsService } from './redirects/service.ts';
+import { WebhooksService } from './webhooks/service.ts';
+import { InboundService } from './inbound/service.ts';
 
 export interface Services {
   config: Config;
@@ -30,6 +35,11 @@ export interface Services {
   createUser: CreateUserService;
   jobs: JobsService;
   importer: RespondentImporter;
+  runtime: RuntimeService;
+  records: RecordsService;
+  redirects: RedirectsService;
+  webhooks: WebhooksService;
+  inbound: InboundService;
   close(): Promise<void>;
 }
 
@@ -50,6 +60,11 @@ export async function createServices(config: Config, log: Logger, opts: { pglite
   const createUser = new CreateUserService(db, database, surveys, respondents);
   const jobs = new JobsService(db);
   const importer = new RespondentImporter(db, database, box, surveys, jobs, log);
+  const runtime = new RuntimeService(db, database.schemaName);
+  const records = new RecordsService(db, database.schemaName, runtime);
+  const redirects = new RedirectsService(db, surveys, box, log);
+  const webhooks = new WebhooksService(db, database.schemaName, box, config, surveys, metrics, log);
+  const inbound = new InboundService(db, respondents, config.publicUrl, config.inboundRateLimit);
 
   let closed = false;
   return {
@@ -66,10 +81,16 @@ export async function createServices(config: Config, log: Logger, opts: { pglite
     createUser,
     jobs,
     importer,
+    runtime,
+    records,
+    redirects,
+    webhooks,
+    inbound,
     async close() {
       if (closed) return;
       closed = true;
       await importer.stopAll();
+      await webhooks.close();
       await database.close();
     },
   };

@@ -2,4 +2,11 @@
  * Commands beyond the core ones (sign-link, token, import, export…) register here, each
  * in its own file, so main.ts stays small. A handler returns the exit code.
  */
-export const extraCommands: Record<string, (args: string[]) => Promise<number>> = {};
+import { signLinkCommand, verifyLinkCommand } from '../redirects/cli.ts';
+import { tokenCommand } from './tokenCommand.ts';
+
+export const extraCommands: Record<string, (args: string[]) => Promise<number>> = {
+  'sign-link': signLinkCommand,
+  'verify-link': verifyLinkCommand,
+  token: tokenCommand,
+};

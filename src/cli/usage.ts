@@ -13,6 +13,9 @@ Commands:
   worker                the delivery worker alone (scale-out; needs DATABASE_URL)
   migrate               apply database migrations and exit
   admin create          create an admin user: --email E --password P [--account NAME]
+  token create-user     print a create-user JWT for a survey (--survey S --user U --secret S)
+  sign-link URL         append the link-signing hash (--secret S)
+  verify-link URL       check a signed link (--secret S): exit 0 valid, 1 invalid
 
 Run "surveybridge <command> --help" for a command's options.
 Configuration comes from environment variables; see the README's configuration table.

@@ -63,7 +63,15 @@ const SYNC_RESERVATION_SECONDS = 60;
 export async function emitEvent(
   tx: Tx,
   schemaName: string,
-  input: { type: EventType; survey: SurveyRef; respondent: RespondentRef | null; data: Record<string, unknown>; onlyEndpointId?: string },
+  input: {
+    type: EventType;
+    survey: SurveyRef;
+    respondent: RespondentRef | null;
+    data: Record<string, unknown>;
+    onlyEndpointId?: string;
+    /** Reserve every delivery for the caller to attempt inline, whatever the endpoint's mode (the test button). */
+    reserveAll?: boolean;
+  },
 ): Promise<EmittedEvent> {
   const id = randomUUID();
   const occurredAt = new Date();
@@ -88,25 +96,25 @@ export async function emitEvent(
   // Fan out to every enabled endpoint of the survey that subscribes to this type.
   // Sync endpoints get a reservation (a lease held by "sync") so the worker leaves them to
   // the request; if that process dies, the lease expires and the worker delivers them.
-  const fanned = rowsOf<{ id: string; mode: string }>(
+  const fanned = rowsOf<{ id: string; leased_by: string | null }>(
     await tx.execute(sql`
       INSERT INTO deliveries (event_id, event_seq, endpoint_id, leased_until, leased_by)
       SELECT ${id}, ${seq}, e.id,
-             CASE WHEN e.mode = 'sync' THEN now() + make_interval(secs => ${SYNC_RESERVATION_SECONDS}) END,
-             CASE WHEN e.mode = 'sync' THEN 'sync' END
+             CASE WHEN e.mode = 'sync' OR ${input.reserveAll === true} THEN now() + make_interval(secs => ${SYNC_RESERVATION_SECONDS}) END,
+             CASE WHEN e.mode = 'sync' OR ${input.reserveAll === true} THEN 'sync' END
       FROM webhook_endpoints e
       WHERE e.survey_id = ${input.survey.id}
         AND CASE WHEN ${input.onlyEndpointId ?? null}::uuid IS NULL
                  THEN e.enabled AND (e.events @> '["*"]'::jsonb OR e.events @> ${JSON.stringify([input.type])}::jsonb)
                  -- A test send goes to the one endpoint asked for, whatever it subscribes to.
                  ELSE e.id = ${input.onlyEndpointId ?? null}::uuid END
-      RETURNING id, (SELECT mode FROM webhook_endpoints w WHERE w.id = endpoint_id)`),
+      RETURNING id, leased_by`),
   );
-  if (fanned.some((d) => d.mode !== 'sync')) {
+  if (fanned.some((d) => d.leased_by !== 'sync')) {
     // Delivered to listeners at commit, and dropped if the transaction rolls back.
     await tx.execute(sql`SELECT pg_notify(${deliveriesChannel(schemaName)}, '')`);
   }
-  return { event, syncDeliveryIds: fanned.filter((d) => d.mode === 'sync').map((d) => d.id) };
+  return { event, syncDeliveryIds: fanned.filter((d) => d.leased_by === 'sync').map((d) => d.id) };
 }
 
 export interface BulkEventInput {

@@ -217,8 +217,10 @@ CREATE TABLE "webhook_endpoints" (
 CREATE TABLE "inbound_keys" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"account_id" integer NOT NULL,
+	"name" text,
 	"key_hash" text NOT NULL,
 	"auth_hash" text NOT NULL,
+	"key_hint" text DEFAULT '' NOT NULL,
 	"created_by" integer,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"last_used_at" timestamp with time zone,
@@ -228,7 +230,7 @@ CREATE TABLE "inbound_keys" (
 --> statement-breakpoint
 CREATE TABLE "inbound_log" (
 	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "inbound_log_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
-	"account_id" integer NOT NULL,
+	"account_id" integer,
 	"key_id" uuid,
 	"name" text NOT NULL,
 	"status" integer NOT NULL,
@@ -236,6 +238,9 @@ CREATE TABLE "inbound_log" (
 	"client_ip" text,
 	"changed_fields" jsonb DEFAULT '[]'::jsonb NOT NULL,
 	"respondent_id" integer,
+	"survey_id" integer,
+	"message" text,
+	"request_id" text,
 	"at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
@@ -271,6 +276,7 @@ CREATE INDEX "records_survey_idx" ON "records" USING btree ("survey_id","id");--
 CREATE INDEX "records_respondent_idx" ON "records" USING btree ("respondent_id","attempt");--> statement-breakpoint
 CREATE INDEX "deliveries_due_idx" ON "deliveries" USING btree ("state","next_attempt_at");--> statement-breakpoint
 CREATE INDEX "deliveries_endpoint_idx" ON "deliveries" USING btree ("endpoint_id","event_seq");--> statement-breakpoint
+CREATE INDEX "deliveries_pending_endpoint_idx" ON "deliveries" USING btree ("endpoint_id","event_seq") WHERE state = 'pending';--> statement-breakpoint
 CREATE INDEX "deliveries_event_idx" ON "deliveries" USING btree ("event_id");--> statement-breakpoint
 CREATE INDEX "delivery_attempts_delivery_idx" ON "delivery_attempts" USING btree ("delivery_id","id");--> statement-breakpoint
 CREATE INDEX "delivery_attempts_at_idx" ON "delivery_attempts" USING btree ("at");--> statement-breakpoint

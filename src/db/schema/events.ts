@@ -9,6 +9,7 @@
  *   leaves its lease to expire and another worker takes the delivery again.
  */
 import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 import { accounts } from './accounts.ts';
 import { surveys } from './surveys.ts';
 
@@ -89,6 +90,8 @@ export const deliveries = pgTable(
   (t) => [
     index('deliveries_due_idx').on(t.state, t.nextAttemptAt),
     index('deliveries_endpoint_idx').on(t.endpointId, t.eventSeq),
+    // The worker's claim walks an endpoint's pending deliveries in event order; finished ones pile up.
+    index('deliveries_pending_endpoint_idx').on(t.endpointId, t.eventSeq).where(sql`state = 'pending'`),
     index('deliveries_event_idx').on(t.eventId),
   ],
 );

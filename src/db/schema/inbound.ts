@@ -7,8 +7,12 @@ export const inboundKeys = pgTable(
   {
     id: uuid('id').primaryKey().defaultRandom(),
     accountId: integer('account_id').notNull().references(() => accounts.id, { onDelete: 'cascade' }),
+    /** Optional label an admin gives the key (e.g. "CRM"), to tell keys apart while rotating. */
+    name: text('name'),
     keyHash: text('key_hash').notNull().unique(),
     authHash: text('auth_hash').notNull(),
+    /** The first 4 characters of the key, shown in lists so admins can tell which key a system uses. */
+    keyHint: text('key_hint').notNull().default(''),
     createdBy: integer('created_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
@@ -22,7 +26,8 @@ export const inboundLog = pgTable(
   'inbound_log',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-    accountId: integer('account_id').notNull(),
+    /** The account the URL names; null when that path segment is not an account id at all. */
+    accountId: integer('account_id'),
     keyId: uuid('key_id'),
     name: text('name').notNull(),
     status: integer('status').notNull(),
@@ -30,6 +35,10 @@ export const inboundLog = pgTable(
     clientIp: text('client_ip'),
     changedFields: jsonb('changed_fields').$type<string[]>().notNull().default([]),
     respondentId: integer('respondent_id'),
+    surveyId: integer('survey_id'),
+    /** Why a call was refused (the answer's msg); null on success. */
+    message: text('message'),
+    requestId: text('request_id'),
     at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('inbound_log_account_idx').on(t.accountId, t.id)],

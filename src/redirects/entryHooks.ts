@@ -1,0 +1,89 @@
+/**
+ * Signed entry links and pass-through parameters, plugged into the respondents domain's entry
+ * routes (src/http/routes/respondentEntry.ts) through its EntryHooks:
+ * - guard: with `requireSignedEntry`, the browser entry routes (`/surveys/{slug}?auth=…`,
+ *   `?createUser=…`, `/a/{token}`) must carry a valid `hash` over PUBLIC_URL + path + query
+ *   (inBrain's scheme). Missing → status 1, invalid → status 2: the respondent is sent to the
+ *   failure URL (`outcomeUrls.disqualified`) with that status, or shown an error page. Nothing
+ *   is written before this check passes. A respondent who already has an outcome and comes
+ *   back through an auth link goes to the failure URL with status 7 (when there is one; else
+ *   the survey page tells them they have taken part).
+ * - listener: whitelisted entry parameters (`entryParams`) are stored on the respondent, per
+ *   name the latest entry wins, so later requests (cookie or token) and redirects see them.
+ */
+import { sql, eq } from 'drizzle-orm';
+import { OUTCOMES } from '../db/schema/records.ts';
+import type { EntryContext, EntryHooks } from '../http/routes/respondentEntry.ts';
+import type { Services } from '../services.ts';
+import { respondents } from '../db/schema/index.ts';
+import { renderErrorPage } from '../http/html.ts';
+import { captureEntryParams } from './entryParams.ts';
+import { verifyEntryLink } from './signing.ts';
+
+/** inBrain's termination codes for refused entries. */
+export const ENTRY_STATUS = { missingSignature: 1, invalidSignature: 2, alreadyAttempted: 7 } as const;
+
+/** The routes a third party links browsers to; API entry points are authenticated otherwise. */
+const SIGNED_VIAS = new Set<EntryContext['via']>(['auth', 'short', 'createUser']);
+
+export function redirectEntryHooks(services: Services): EntryHooks {
+  const guard = async (ctx: EntryContext): Promise<boolean> => {
+    if (!SIGNED_VIAS.has(ctx.via)) return false;
+    return (await refuseUnsigned(ctx)) || (await refuseFinished(ctx));
+  };
+
+  const refuseUnsigned = async (ctx: EntryContext): Promise<boolean> => {
+    const { survey, request, reply } = ctx;
+    if (survey.settings.requireSignedEntry !== true) return false;
+    const secret = services.surveys.linkSigningSecret(survey);
+    // request.url is the path and query exactly as received, which is what the third party signed.
+    const check = secret ? verifyEntryLink(services.config.publicUrl + request.url, secret) : 'invalid';
+    if (check === 'valid') return false;
+    const status = check === 'missing' ? ENTRY_STATUS.missingSignature : ENTRY_STATUS.invalidSignature;
+    request.log.info({ survey: survey.slug, status }, 'signed entry refused');
+    const target = services.redirects.entryFailureUrl(survey, status);
+    reply.header('cache-control', 'no-store');
+    if (target) {
+      await reply.redirect(target, 302);
+      return true;
+    }
+    const message = check === 'missing'
+      ? 'This link must be signed, and it carries no signature (status 1). Please go back to the site that sent you here.'
+      : 'This link\'s signature is not valid (status 2): it may have been changed or copied incompletely. Please go back to the site that sent you here.';
+    await reply.code(403).type('text/html; charset=utf-8').send(renderErrorPage(403, message, 'This link cannot be used'));
+    return true;
+  };
+
+  /** inBrain status 7 (already attempted) for auth links of respondents with an outcome. */
+  const refuseFinished = async (ctx: EntryContext): Promise<boolean> => {
+    if (ctx.via !== 'auth' && ctx.via !== 'short') return false;
+    const target = services.redirects.entryFailureUrl(ctx.survey, ENTRY_STATUS.alreadyAttempted);
+    if (!target) return false;
+    const raw = ctx.via === 'auth' ? (ctx.request.query as { auth?: unknown }).auth : (ctx.request.params as { token?: unknown }).token;
+    const token = Array.isArray(raw) ? raw[0] : raw;
+    if (typeof token !== 'string') return false;
+    const found = await services.respondents.findByToken(token);
+    if (!found || found.survey.id !== ctx.survey.id || !(OUTCOMES as readonly string[]).includes(found.respondent.status)) return false;
+    ctx.reply.header('cache-control', 'no-store');
+    await ctx.reply.redirect(target, 302);
+    return true;
+  };
+
+  const capture = async (ctx: EntryContext & { respondent: { id: number; entryParams: Record<string, string>; entrySurveyId: number | null } }) => {
+    const whitelist = ctx.survey.settings.entryParams as string[] | undefined;
+    const captured = captureEntryParams(ctx.request.query as Record<string, unknown>, whitelist);
+    const firstEntry = ctx.respondent.entrySurveyId === null;
+    if (Object.keys(captured).length === 0 && !firstEntry) return;
+    // One statement: merging in SQL keeps concurrent entries of one respondent from losing each other's names.
+    await services.database.db
+      .update(respondents)
+      .set({
+        entryParams: sql`${respondents.entryParams} || ${JSON.stringify(captured)}::jsonb`,
+        entrySurveyId: sql`coalesce(${respondents.entrySurveyId}, ${ctx.survey.id})`,
+      })
+      .where(eq(respondents.id, ctx.respondent.id));
+    Object.assign(ctx.respondent.entryParams, captured);
+  };
+
+  return { guards: [guard], listeners: [capture] };
+}

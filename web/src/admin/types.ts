@@ -1,0 +1,58 @@
+// The API's own types, imported as types only (nothing of the server reaches the bundle).
+export type { SurveyView as Survey, SurveyWritable } from '../../../src/surveys/settings.ts';
+export const OUTCOMES = ['completed', 'disqualified', 'quota_full', 'exited'] as const;
+export const OUTCOME_LABELS: Record<string, string> = { completed: 'Completed', disqualified: 'Disqualified', quota_full: 'Quota full', exited: 'Exited' };
+export const REDIRECT_PARAMS = ['surveyId', 'entrySurveyId', 'userId', 'respondentId', 'mid', 'reward', 'rewardId', 'status', 'outcome'] as const;
+
+export const LABELS = ['l1', 'l2', 'l3', 'l4', 'l5', 'l6', 'l7', 'l8', 'l9', 'l10'] as const;
+export const RESPONDENT_STATUSES = ['created', 'started', 'completed', 'disqualified', 'quota_full', 'exited'] as const;
+
+export interface Respondent {
+  userId: number;
+  username: string;
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+  redirectUrl: string | null;
+  l1: string | null; l2: string | null; l3: string | null; l4: string | null; l5: string | null;
+  l6: string | null; l7: string | null; l8: string | null; l9: string | null; l10: string | null;
+  customFields: Record<string, string>;
+  status: string;
+  createdVia: string;
+  hasPassword: boolean;
+  test: boolean;
+  createdAt: string;
+  updatedAt: string;
+  authToken?: string;
+  authUrl?: string;
+  shortAuthUrl?: string;
+}
+
+export interface Job {
+  id: string;
+  kind: string;
+  state: 'queued' | 'running' | 'succeeded' | 'failed' | string;
+  phase: string | null;
+  processed: number;
+  total: number | null;
+  errors: { line: number | null; column: string | null; code: string; message: string }[];
+  result: Record<string, unknown> | null;
+}
+
+export type { EndpointView as Endpoint, EndpointWithSecret, DeliverySummary, DeliveryDetail, AttemptView as Attempt } from '../../../src/webhooks/schemas.ts';
+// The event types an endpoint can subscribe to (ping is only sent by "Send test event").
+export const WEBHOOK_EVENTS = [
+  'respondent.created',
+  'respondent.updated',
+  'session.started',
+  'record.inserted',
+  'record.updated',
+  'record.review_changed',
+  'submission.completed',
+  'session.disqualified',
+  'session.quota_full',
+  'session.exited',
+] as const;
+
+export type { Definition, Question, ScreeningRule } from '../../../src/runtime/definition.ts';
+export const QUESTION_TYPES = ['text', 'longtext', 'number', 'single', 'multi', 'boolean', 'date'] as const;

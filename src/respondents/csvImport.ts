@@ -22,7 +22,7 @@ import { rowsOf, type Database, type Db, type Tx } from '../db/client.ts';
 import { AppError } from '../errors.ts';
 import { hashPassword, type SecretBox } from '../lib/crypto.ts';
 import { readCsv, unneutralise } from '../lib/csv.ts';
-import { emitEvents, type BulkEventInput } from '../events/outbox.ts';
+import { deliveriesChannel, emitEvents, type BulkEventInput } from '../events/outbox.ts';
 import type { JobHandle, JobsService, JobView } from '../jobs/service.ts';
 import { surveyRef, type SurveyRow, type SurveysService } from '../surveys/service.ts';
 import {
@@ -334,7 +334,8 @@ export class RespondentImporter {
   async stopAll(): Promise<void> {
     const running = this.jobs.running();
     for (const a of this.aborts) a.abort();
-    await Promise.allSettled(running.map((j) => j.done));
+    // Each running import rolls back at its next batch; do not wait forever on one that cannot finish.
+    await Promise.race([Promise.allSettled(running.map((j) => j.done)), new Promise((r) => setTimeout(r, 15_000).unref())]);
   }
 
   private async run(job: JobHandle, survey: SurveyRow, path: string, onExisting: OnExisting, signal: AbortSignal): Promise<JobView> {
@@ -381,9 +382,10 @@ export class RespondentImporter {
       if (signal.aborted) throw new Error('aborted');
       for (const rec of batch) {
         if (rec.error) {
-          if (!header && rec.error.code === 'invalid_encoding') {
+          if (!header || rec.error.code === 'invalid_encoding') {
+            // A header that cannot be read, or bytes that are not text: nothing after it can be checked.
             report({ line: rec.line, column: null, code: rec.error.code, message: rec.error.message });
-            return { errors, errorCount, header, total };
+            return { errors, errorCount, header: null, total };
           }
           if (header) total++;
           report({ line: rec.line, column: null, code: rec.error.code, message: rec.error.message });
@@ -457,10 +459,8 @@ export class RespondentImporter {
               events.push({ type: 'respondent.updated', survey: ref, respondent: respondentRef(row), data: { changed, respondent: eventData(row) } });
             }
           }
-          const inserted = await this.insertBatch(tx, survey.id, json, onExisting !== 'error');
-          counts.created += inserted.length;
-          for (const row of inserted) events.push({ type: 'respondent.created', survey: ref, respondent: respondentRef(row), data: eventData(row) });
           await emitEvents(tx, this.database.schemaName, events);
+          counts.created += await this.insertBatch(tx, survey, json, onExisting !== 'error');
           processed += chunk.length;
           job.progress({ processed, total });
         }
@@ -470,18 +470,51 @@ export class RespondentImporter {
     return counts;
   }
 
-  private async insertBatch(tx: Tx, surveyId: number, json: string, onConflictNothing: boolean): Promise<RespondentRow[]> {
-    const res = await tx.execute(sql`
-      INSERT INTO respondents (survey_id, username, name, email, phone, redirect_url, l1, l2, l3, l4, l5, l6, l7, l8, l9, l10,
-                               custom_fields, password_hash, auth_token_sealed, auth_token_hash, created_via)
-      SELECT ${surveyId}, x.username, x.name, x.email, x.phone, x.redirect_url, x.l1, x.l2, x.l3, x.l4, x.l5, x.l6, x.l7, x.l8, x.l9, x.l10,
-             jsonb_strip_nulls(coalesce(x.custom_fields, '{}'::jsonb)), x.password_hash, x.auth_token_sealed, x.auth_token_hash, 'csv'
-      FROM jsonb_to_recordset(${json}::jsonb) AS x(username text, name text, email text, phone text, redirect_url text,
-             l1 text, l2 text, l3 text, l4 text, l5 text, l6 text, l7 text, l8 text, l9 text, l10 text,
-             custom_fields jsonb, password_hash text, auth_token_sealed text, auth_token_hash text)
-      ${onConflictNothing ? sql`ON CONFLICT (survey_id, username) DO NOTHING` : sql``}
-      RETURNING to_jsonb(respondents.*) AS r`);
-    return rowsOf<{ r: Record<string, unknown> | string }>(res).map((x) => rowFromJson(typeof x.r === 'string' ? JSON.parse(x.r) : x.r));
+  /**
+   * Inserts a batch and, in the same statement, its respondent.created events (the payload
+   * built in SQL, field for field what `emitEvent` stores for one respondent: see
+   * `eventData`) and their deliveries. Nothing travels back but the counts.
+   */
+  private async insertBatch(tx: Tx, survey: SurveyRow, json: string, onConflictNothing: boolean): Promise<number> {
+    const occurredAt = new Date().toISOString();
+    const surveyJson = JSON.stringify({ id: survey.id, slug: survey.slug, name: survey.name });
+    const res = rowsOf<{ created: number; deliveries: number }>(await tx.execute(sql`
+      WITH x AS (
+        SELECT * FROM jsonb_to_recordset(${json}::jsonb) AS x(username text, name text, email text, phone text, redirect_url text,
+               l1 text, l2 text, l3 text, l4 text, l5 text, l6 text, l7 text, l8 text, l9 text, l10 text,
+               custom_fields jsonb, password_hash text, auth_token_sealed text, auth_token_hash text)
+      ), ins AS (
+        INSERT INTO respondents (survey_id, username, name, email, phone, redirect_url, l1, l2, l3, l4, l5, l6, l7, l8, l9, l10,
+                                 custom_fields, password_hash, auth_token_sealed, auth_token_hash, created_via)
+        SELECT ${survey.id}, x.username, x.name, x.email, x.phone, x.redirect_url, x.l1, x.l2, x.l3, x.l4, x.l5, x.l6, x.l7, x.l8, x.l9, x.l10,
+               jsonb_strip_nulls(coalesce(x.custom_fields, '{}'::jsonb)), x.password_hash, x.auth_token_sealed, x.auth_token_hash, 'csv'
+        FROM x
+        ${onConflictNothing ? sql`ON CONFLICT (survey_id, username) DO NOTHING` : sql``}
+        RETURNING id, username, name, email, phone, redirect_url, l1, l2, l3, l4, l5, l6, l7, l8, l9, l10, custom_fields, status, created_via, test
+      ), e AS MATERIALIZED (
+        SELECT gen_random_uuid() AS eid, ins.* FROM ins
+      ), ev AS (
+        INSERT INTO events (id, account_id, survey_id, respondent_id, type, payload, test, occurred_at)
+        SELECT e.eid, ${survey.accountId}, ${survey.id}, e.id, 'respondent.created',
+               jsonb_build_object(
+                 'id', e.eid, 'type', 'respondent.created', 'occurredAt', ${occurredAt}::text, 'survey', ${surveyJson}::jsonb,
+                 'respondent', jsonb_build_object('userId', e.id, 'username', e.username),
+                 'data', jsonb_build_object(
+                   'userId', e.id, 'username', e.username, 'name', e.name, 'email', e.email, 'phone', e.phone, 'redirectUrl', e.redirect_url,
+                   'l1', e.l1, 'l2', e.l2, 'l3', e.l3, 'l4', e.l4, 'l5', e.l5, 'l6', e.l6, 'l7', e.l7, 'l8', e.l8, 'l9', e.l9, 'l10', e.l10,
+                   'customFields', e.custom_fields, 'status', e.status, 'createdVia', e.created_via)),
+               e.test, ${occurredAt}::timestamptz
+        FROM e ORDER BY e.id
+        RETURNING id, seq
+      ), d AS (
+        INSERT INTO deliveries (event_id, event_seq, endpoint_id)
+        SELECT ev.id, ev.seq, w.id FROM ev CROSS JOIN webhook_endpoints w
+        WHERE w.survey_id = ${survey.id} AND w.enabled AND (w.events @> '["*"]'::jsonb OR w.events @> '["respondent.created"]'::jsonb)
+        RETURNING 1
+      )
+      SELECT (SELECT count(*) FROM ev)::int AS created, (SELECT count(*) FROM d)::int AS deliveries`));
+    if (res[0].deliveries > 0) await tx.execute(sql`SELECT pg_notify(${deliveriesChannel(this.database.schemaName)}, '')`);
+    return res[0].created;
   }
 
   /** onExisting=update: the columns present in the file overwrite (empty cell clears; empty password keeps). */

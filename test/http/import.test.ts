@@ -7,7 +7,7 @@ import { CsvReader } from '../../src/lib/csv.ts';
 describe('CSV import and export', () => {
   const ctx = setupApp();
 
-  const importCsv = (admin: TestAdmin, slug: string, csv: string, query = 'wait=true') =>
+  const importCsv = (admin: TestAdmin, slug: string, csv: string | Buffer, query = 'wait=true') =>
     ctx.inject({ method: 'POST', url: `/api/admin/surveys/${slug}/respondents/import?${query}`, headers: { ...admin.headers, 'content-type': 'text/csv' }, payload: csv });
   const exportCsv = async (admin: TestAdmin, slug: string) => {
     const res = await ctx.inject({ method: 'GET', url: `/api/admin/surveys/${slug}/respondents/export.csv`, headers: admin.headers });
@@ -38,6 +38,25 @@ describe('CSV import and export', () => {
     expect(job.result).toMatchObject({ total: 3, created: 3, updated: 0, skipped: 0, customFields: ['Cohort', 'Site'] });
     expect(job.errors).toEqual([]);
     expect(await count(slug, 'events')).toBe(3);
+    // The bulk path builds the same event as one-by-one creation does.
+    await ctx.inject({ method: 'POST', url: `/api/admin/surveys/${slug}/respondents`, headers: admin.headers, payload: { username: 'one-by-one' } });
+    const evs = rowsOf<{ payload: Record<string, any> }>(await ctx.services().database.db.execute(
+      sql`SELECT e.payload FROM events e JOIN surveys s ON s.id = e.survey_id WHERE s.slug = ${slug} ORDER BY e.seq`)).map((r) => r.payload);
+    const p1event = evs.find((e) => e.respondent.username === 'p1')!;
+    expect(p1event).toEqual({
+      id: expect.any(String), type: 'respondent.created', occurredAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+      survey: { id: expect.any(Number), slug, name: `Survey ${slug}` },
+      respondent: { userId: expect.any(Number), username: 'p1' },
+      data: {
+        userId: p1event.respondent.userId, username: 'p1', name: 'Ann', email: 'ann@example.org', phone: '+44 20 7946 0000',
+        redirectUrl: 'https://panel.example/done?u=p1', l1: 'A', l2: 'x', l3: null, l4: null, l5: null, l6: null, l7: null, l8: null, l9: null, l10: null,
+        customFields: { Cohort: '2024', Site: 'Leeds' }, status: 'created', createdVia: 'csv',
+      },
+    });
+    const single = evs.find((e) => e.respondent.username === 'one-by-one')!;
+    expect(Object.keys(single).sort()).toEqual(Object.keys(p1event).sort());
+    expect(Object.keys(single.data).sort()).toEqual(Object.keys(p1event.data).sort());
+    await ctx.inject({ method: 'DELETE', url: `/api/admin/surveys/${slug}/respondents/one-by-one`, headers: admin.headers });
 
     const p2 = (await ctx.inject({ method: 'GET', url: `/api/admin/surveys/${slug}/respondents/p2`, headers: admin.headers })).json();
     expect(p2).toMatchObject({ name: 'Smith, Bob', l1: 'B "quoted"', hasPassword: true, customFields: { Cohort: '2025' }, createdVia: 'csv' });
@@ -197,6 +216,10 @@ describe('CSV import and export', () => {
     const noUser = await importCsv(admin, slug, 'name,email\nA,a@b.example');
     expect(noUser.json().errors[0]).toMatchObject({ line: 1, code: 'missing_column' });
     expect((await importCsv(admin, slug, '')).statusCode).toBe(400);
+    const badHeader = await importCsv(admin, slug, '"user"name,l1\nx,y');
+    expect(badHeader.json().errors).toEqual([expect.objectContaining({ line: 1, code: 'malformed_quoting' })]);
+    const notText = await importCsv(admin, slug, Buffer.concat([Buffer.from('username\nok\n'), Buffer.from([0xc3, 0x28]), Buffer.from('\n')]));
+    expect(notText.json().errors).toEqual([expect.objectContaining({ code: 'invalid_encoding' })]);
     const headerOnly = await importCsv(admin, slug, 'username\n');
     expect(headerOnly.json().errors[0].code).toBe('no_rows');
     const json = await ctx.inject({ method: 'POST', url: `/api/admin/surveys/${slug}/respondents/import`, headers: admin.headers, payload: { username: 'x' } });

@@ -69,6 +69,12 @@ export async function emitEvent(
     respondent: RespondentRef | null;
     data: Record<string, unknown>;
     onlyEndpointId?: string;
+    /**
+     * The caller will attempt `sync` endpoints inline after commit (runSyncDeliveries) and
+     * answer with their results. Callers that do not (respondent creation from the API, CSV,
+     * JWT or inbound webhooks) leave them to the worker at once rather than to a reservation.
+     */
+    inline?: boolean;
     /** Reserve every delivery for the caller to attempt inline, whatever the endpoint's mode (the test button). */
     reserveAll?: boolean;
   },
@@ -100,8 +106,8 @@ export async function emitEvent(
     await tx.execute(sql`
       INSERT INTO deliveries (event_id, event_seq, endpoint_id, leased_until, leased_by)
       SELECT ${id}, ${seq}, e.id,
-             CASE WHEN e.mode = 'sync' OR ${input.reserveAll === true} THEN now() + make_interval(secs => ${SYNC_RESERVATION_SECONDS}) END,
-             CASE WHEN e.mode = 'sync' OR ${input.reserveAll === true} THEN 'sync' END
+             CASE WHEN (e.mode = 'sync' AND ${input.inline === true}) OR ${input.reserveAll === true} THEN now() + make_interval(secs => ${SYNC_RESERVATION_SECONDS}) END,
+             CASE WHEN (e.mode = 'sync' AND ${input.inline === true}) OR ${input.reserveAll === true} THEN 'sync' END
       FROM webhook_endpoints e
       WHERE e.survey_id = ${input.survey.id}
         AND CASE WHEN ${input.onlyEndpointId ?? null}::uuid IS NULL

@@ -97,7 +97,7 @@ export class RecordsService {
       const lockBroken = record.locked && !to.lock;
       const [updated] = await tx.update(records).set({ reviewLevel: to.id, locked: to.lock, updatedAt: new Date() }).where(eq(records.id, id)).returning();
       await tx.insert(recordHistory).values({ recordId: id, actor: `user:${actor.userId}`, action: 'review_changed', change: { from, to: levelRef(to), lockBroken } });
-      const e = await emitEvent(tx, this.schemaName, {
+      const e = await emitEvent(tx, this.schemaName, { inline: true,
         type: 'record.review_changed', survey: surveyRef(survey), respondent: eventRespondent(respondent),
         data: { recordId: id, from, to: levelRef(to), lockBroken },
       });

@@ -154,14 +154,14 @@ export class RuntimeService {
       if (!record) {
         const [row] = await tx.insert(records).values({ surveyId: survey.id, respondentId, definitionVersion: version, answers: merged }).returning();
         await tx.insert(recordHistory).values({ recordId: row.id, actor: 'respondent', action: 'inserted', change: { answers: diff } });
-        const e = await emitEvent(tx, this.schemaName, { type: 'record.inserted', survey: ref, respondent: who, data: { recordId: row.id, answers: changed, definitionVersion: version } });
+        const e = await emitEvent(tx, this.schemaName, { inline: true, type: 'record.inserted', survey: ref, respondent: who, data: { recordId: row.id, answers: changed, definitionVersion: version } });
         return { recordId: row.id, answers: merged, changed: Object.keys(changed), syncDeliveryIds: e.syncDeliveryIds };
       }
       // Saving what is already saved changes nothing and tells nobody.
       if (Object.keys(changed).length === 0) return { recordId: record.id, answers: merged, changed: [], syncDeliveryIds: [] };
       await tx.update(records).set({ answers: merged, updatedAt: new Date() }).where(eq(records.id, record.id));
       await tx.insert(recordHistory).values({ recordId: record.id, actor: 'respondent', action: 'updated', change: { answers: diff } });
-      const e = await emitEvent(tx, this.schemaName, { type: 'record.updated', survey: ref, respondent: who, data: { recordId: record.id, answers: changed, definitionVersion: version } });
+      const e = await emitEvent(tx, this.schemaName, { inline: true, type: 'record.updated', survey: ref, respondent: who, data: { recordId: record.id, answers: changed, definitionVersion: version } });
       return { recordId: record.id, answers: merged, changed: Object.keys(changed), syncDeliveryIds: e.syncDeliveryIds };
     });
   }
@@ -256,7 +256,7 @@ export class RuntimeService {
     const [after] = await tx.update(respondents).set({ status: outcome, updatedAt: now }).where(eq(respondents.id, respondent.id)).returning();
     await tx.insert(recordHistory).values({ recordId: record.id, actor: 'respondent', action: outcome === 'exited' ? 'exited' : 'submitted', change: { outcome, status } });
     const type = outcome === 'completed' ? 'submission.completed' : outcome === 'exited' ? 'session.exited' : outcome === 'quota_full' ? 'session.quota_full' : 'session.disqualified';
-    const e = await emitEvent(tx, this.schemaName, { type, survey: surveyRef(survey), respondent: eventRespondent(after), data: submissionData(def, closed, after) });
+    const e = await emitEvent(tx, this.schemaName, { inline: true, type, survey: surveyRef(survey), respondent: eventRespondent(after), data: submissionData(def, closed, after) });
     return { outcome, status, redirectUrl, recordId: record.id, syncDeliveryIds: e.syncDeliveryIds };
   }
 

@@ -41,10 +41,11 @@ describe('webhook delivery: retries, failures, log, retry and replay', () => {
     expect(res.statusCode).toBe(201);
     return { id: res.json().id as string, path };
   }
-  async function emit(slug: string, admin: TestAdmin, type: EventType = 'respondent.updated') {
+  /** Emits like a request that runs sync hooks inline after commit (`inline: false`: like respondent creation). */
+  async function emit(slug: string, admin: TestAdmin, type: EventType = 'respondent.updated', inline = true) {
     const s = ctx.services();
     const row = await s.surveys.get(admin.accountId, slug);
-    return s.database.db.transaction((tx) => emitEvent(tx, s.database.schemaName, { type, survey: surveyRef(row), respondent: { userId: 1, username: 'bob' }, data: {} }));
+    return s.database.db.transaction((tx) => emitEvent(tx, s.database.schemaName, { type, inline, survey: surveyRef(row), respondent: { userId: 1, username: 'bob' }, data: {} }));
   }
   async function deliveries(admin: TestAdmin, slug: string, endpointId: string, query = '') {
     const res = await ctx.inject({ method: 'GET', url: `${base(slug)}/${endpointId}/deliveries${query}`, headers: admin.headers });
@@ -221,6 +222,18 @@ describe('webhook delivery: retries, failures, log, retry and replay', () => {
     const twice = await ctx.services().webhooks.runSyncDeliveries([emitted.syncDeliveryIds[0]]);
     expect(twice[0].ok).toBe(false);
     expect(on(ok.path)(receiver.requests)).toHaveLength(1);
+  });
+
+  it('leaves sync endpoints to the worker at once when the caller does not run hooks inline', async () => {
+    const admin = await ctx.newAdmin();
+    const slug = await ctx.newSurvey(admin);
+    const ep = await endpoint(admin, slug, [{ status: 200 }], { mode: 'sync', events: ['respondent.created'], timeoutMs: 2000 });
+    const emitted = await emit(slug, admin, 'respondent.created', false);
+    expect(emitted.syncDeliveryIds).toEqual([]);
+    // Not reserved for an inline attempt: the worker running in this file sends it at once.
+    const [d] = await until(() => deliveries(admin, slug, ep.id), (items) => items[0]?.state === 'succeeded');
+    expect(d.eventType).toBe('respondent.created');
+    expect(on(ep.path)(receiver.requests)).toHaveLength(1);
   });
 
   it('retries a sync hook that failed with a retryable answer in the background', async () => {

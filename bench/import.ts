@@ -58,7 +58,7 @@ async function rawInsert(database: 'pglite' | 'postgres', data: Row[]): Promise<
 }
 
 export async function run(opts: BenchOptions) {
-  const count = Number(process.env.BENCH_IMPORT_ROWS ?? (opts.quick ? 20_000 : 100_000));
+  const count = Number(process.env.BENCH_IMPORT_ROWS ?? (opts.quick ? 10_000 : 100_000));
   const data = rows(count);
   const dir = mkdtempSync(join(tmpdir(), 'sb-bench-csv-'));
   const file = join(dir, 'respondents.csv');

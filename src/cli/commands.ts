@@ -4,9 +4,12 @@
  */
 import { signLinkCommand, verifyLinkCommand } from '../redirects/cli.ts';
 import { tokenCommand } from './tokenCommand.ts';
+import { exportCommand, importCommand } from './importExport.ts';
 
 export const extraCommands: Record<string, (args: string[]) => Promise<number>> = {
   'sign-link': signLinkCommand,
   'verify-link': verifyLinkCommand,
   token: tokenCommand,
+  import: importCommand,
+  export: exportCommand,
 };

@@ -16,6 +16,8 @@ Commands:
   token create-user     print a create-user JWT for a survey (--survey S --user U --secret S)
   sign-link URL         append the link-signing hash (--secret S)
   verify-link URL       check a signed link (--secret S): exit 0 valid, 1 invalid
+  import respondents F  upload a CSV of respondents to a running server (--survey S [--on-existing error|skip|update])
+  export auth-urls      download every respondent's auth URLs as CSV (--survey S [--output FILE])
 
 Run "surveybridge <command> --help" for a command's options.
 Configuration comes from environment variables; see the README's configuration table.

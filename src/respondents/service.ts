@@ -12,7 +12,7 @@ import { respondents, surveys, type CreatedVia, type RespondentStatus, RESPONDEN
 import { AppError, type FieldError } from '../errors.ts';
 import { hashPassword, randomToken, sha256Hex, verifyPassword, type SecretBox } from '../lib/crypto.ts';
 import { decodeCursor, page } from '../lib/pagination.ts';
-import { signUrl } from '../lib/linkSigning.ts';
+import { signUrl } from '../redirects/signing.ts';
 import { emitEvent, type RespondentRef } from '../events/outbox.ts';
 import type { SurveysService } from '../surveys/service.ts';
 import { surveyRef, type SurveyRow } from '../surveys/service.ts';

@@ -23,6 +23,7 @@ describe('surveybridge CLI', () => {
     const e = env({ PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ADMIN_EMAIL: 'first@example.test', ADMIN_PASSWORD: 'first-password' });
     const first = await startCli(['serve'], e);
     console.log(`start-up to /readyz (${e.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}, first start): ${first.startupMs} ms`);
+    await first.waitForOutput('First admin:');
     expect(first.output()).toContain(`http://127.0.0.1:${port}/admin`);
     expect(first.output()).toContain('first@example.test');
     expect(first.output()).not.toContain('first-password');
@@ -36,6 +37,7 @@ describe('surveybridge CLI', () => {
 
     const second = await startCli(['serve'], e);
     console.log(`start-up to /readyz (${e.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}, restart): ${second.startupMs} ms`);
+    await second.waitForOutput('Sign in with an existing admin');
     expect(second.output()).not.toContain('First admin:');
     const read = await fetch(`${second.url}/api/admin/surveys/kept-across-restarts`, { headers: auth });
     expect(read.status).toBe(200);
@@ -47,6 +49,7 @@ describe('surveybridge CLI', () => {
     const port = await freePort();
     const e = env({ PORT: String(port) });
     const server = await startCli(['serve', '--no-worker'], e);
+    await server.waitForOutput('First admin:');
     const m = /First admin:\s+(\S+) \/ (\S+)/.exec(server.output());
     expect(m).not.toBeNull();
     const login = await fetch(`${server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: m![1], password: m![2] }) });

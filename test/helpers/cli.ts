@@ -48,6 +48,8 @@ export interface RunningServer {
   output: () => string;
   /** Milliseconds from spawn until /readyz answered 200. */
   startupMs: number;
+  /** Resolves once the output contains `text` (stdout and the HTTP socket are not ordered). */
+  waitForOutput(text: string, timeoutMs?: number): Promise<string>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -83,6 +85,14 @@ export async function startCli(args: string[], env: Record<string, string>, opts
     url,
     output: () => output,
     startupMs,
+    async waitForOutput(text, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!output.includes(text)) {
+        if (Date.now() > deadline) throw new Error(`output never contained "${text}":\n${output}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return output;
+    },
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null) child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);

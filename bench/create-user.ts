@@ -18,7 +18,7 @@ function hs256(claims: Record<string, unknown>): string {
 }
 
 export async function run(opts: BenchOptions) {
-  const durationSeconds = opts.quick ? 3 : 10;
+  const durationSeconds = opts.quick ? 2 : 10;
   const connections = 50;
   const server = await startServer({ database: opts.database, worker: false, env: { CREATE_USER_RATE_LIMIT: '10000000' } });
   let fresh;

@@ -86,7 +86,7 @@ async function rawBaseline(url: string, count: number, concurrency: number, body
 export async function run(opts: BenchOptions) {
   const count = opts.quick ? 1000 : 5000;
   const steadyRate = 20;
-  const steadySeconds = opts.quick ? 3 : 10;
+  const steadySeconds = opts.quick ? 2 : 10;
   const dataDir = mkdtempSync(join(tmpdir(), 'sb-bench-deliveries-'));
   const schema = `bench_${randomBytes(4).toString('hex')}`;
   const config = loadConfig({

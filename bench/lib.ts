@@ -11,7 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,10 +72,33 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
+let pgliteTemplate: Promise<string> | null = null;
+
+/**
+ * One freshly migrated, empty PGlite data directory per run, copied for each PGlite server:
+ * PGlite's initdb and the migrations cost several seconds a start, which the quick run cannot spare.
+ */
+function pgliteTemplateDir(): Promise<string> {
+  pgliteTemplate ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-bench-template-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const env: Record<string, string | undefined> = { ...process.env, DATA_DIR: dir, SECRET_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn' };
+    delete env.DATABASE_URL;
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, ['bin/surveybridge.js', 'migrate'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+      child.on('error', reject);
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`surveybridge migrate exited with ${code}`))));
+    });
+    return dir;
+  })();
+  return pgliteTemplate;
+}
+
 /** Starts `surveybridge serve` on a free loopback port with a fresh database (PGlite dir or PostgreSQL schema). */
 export async function startServer(opts: { database: 'pglite' | 'postgres'; worker?: boolean; env?: Record<string, string> }): Promise<BenchServer> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'sb-bench-'));
+  if (opts.database === 'pglite') cpSync(await pgliteTemplateDir(), dataDir, { recursive: true });
   const schema = `bench_${randomBytes(4).toString('hex')}`;
   const env: Record<string, string> = {
     PORT: String(port),
@@ -170,8 +193,27 @@ export async function autocannonRun(opts: {
   };
 }
 
+/**
+ * Quick runs (`npm run bench -- --quick`, set by bench/run.ts) measure each baseline once per
+ * run and share it between benchmarks, to stay within the smoke check's time budget.
+ */
+export const baselineSharing = { withinRun: false };
+const sharedBaselines = new Map<string, Promise<LoadFigures>>();
+
 /** The baseline: a bare Fastify route answering small JSON, in a child process, same load. */
 export async function bareFastifyBaseline(opts: { connections?: number; durationSeconds?: number }): Promise<LoadFigures> {
+  if (!baselineSharing.withinRun) return measureBareFastify(opts);
+  const key = `${opts.connections ?? 50}/${opts.durationSeconds ?? 10}`;
+  let shared = sharedBaselines.get(key);
+  if (!shared) {
+    shared = measureBareFastify(opts);
+    sharedBaselines.set(key, shared);
+    shared.catch(() => sharedBaselines.delete(key));
+  }
+  return shared;
+}
+
+async function measureBareFastify(opts: { connections?: number; durationSeconds?: number }): Promise<LoadFigures> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bareServer.ts', String(port)], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   try {

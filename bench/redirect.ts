@@ -22,7 +22,7 @@ async function api(base: string, method: string, path: string, headers: Record<s
 }
 
 export async function run(opts: BenchOptions) {
-  const durationSeconds = opts.quick ? 3 : 10;
+  const durationSeconds = opts.quick ? 2 : 10;
   const connections = 50;
   // (bench/lib.ts's default CREATE_USER_RATE_LIMIT is above config's maximum; this keeps the server starting.)
   const server = await startServer({ database: opts.database, worker: false, env: { CREATE_USER_RATE_LIMIT: '10000000' } });

@@ -4,8 +4,9 @@
  * table bench/results/summary.md with each figure, its same-run baseline and the ratio.
  */
 import { existsSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { RESULTS_DIR, ROOT, machine, postgresAvailable, writeResult, type BenchOptions } from './lib.ts';
+import { RESULTS_DIR, ROOT, baselineSharing, machine, postgresAvailable, writeResult, type BenchOptions } from './lib.ts';
 
 type Row = { benchmark: string; database: string; figure: string; value: number | string; baseline: string; baselineValue: number | string; ratio: number | string | null };
 interface BenchModule {
@@ -16,6 +17,9 @@ const BENCHMARKS = ['create-user', 'import', 'redirect', 'deliveries', 'mixed'];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
+baselineSharing.withinRun = quick;
+const runStarted = performance.now();
+const loadAtStart = loadavg()[0].toFixed(1);
 const onlyArg = args.find((a) => a.startsWith('--only='));
 const only = onlyArg ? onlyArg.slice('--only='.length).split(',') : null;
 const databases: BenchOptions['database'][] = ['pglite'];
@@ -29,8 +33,10 @@ for (const name of BENCHMARKS) {
   const mod = (await import(file)) as BenchModule;
   for (const database of databases) {
     process.stdout.write(`bench ${name} on ${database}${quick ? ' (quick)' : ''}…\n`);
+    const benchStarted = performance.now();
     try {
       const result = await mod.run({ quick, database });
+      process.stdout.write(`  done in ${Math.round((performance.now() - benchStarted) / 1000)} s\n`);
       writeResult(`${name}-${database}`, { machine: machine(database), quick, ...result });
       rows.push(...result.summary);
     } catch (err) {
@@ -44,7 +50,7 @@ const m = machine(databases.join('+'));
 const lines = [
   `# Benchmark summary`,
   '',
-  `Machine: ${m.cores} cores (${m.cpu}), Node ${m.node}; ${quick ? 'quick run' : 'full run'} at ${new Date().toISOString()}.`,
+  `Machine: ${m.cores} cores (${m.cpu}), Node ${m.node}; ${quick ? 'quick run' : 'full run'} at ${new Date().toISOString()}, ${Math.round((performance.now() - runStarted) / 1000)} s in all; 1-minute load average ${loadAtStart} at the start (other work on the machine skews absolute figures).`,
   'Ratios compare each figure with its baseline measured in the same run (absolute times on this small, noisy machine mean little).',
   '',
   '| benchmark | database | figure | value | baseline | baseline value | ratio |',

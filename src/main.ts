@@ -76,6 +76,8 @@ const worker: Handler = async (args) => {
   const { values } = parse(args, {});
   if (values.help) return help('worker');
   const config = loadConfig();
+  // The embedded database belongs to one process: there, `serve` runs the worker in-process.
+  if (!config.databaseUrl) throw new UsageError('the worker command needs DATABASE_URL (PostgreSQL); with the embedded database, "serve" runs the worker in-process');
   const services = await open(config, true);
   const handle = await startWorker(services);
   process.stdout.write('Surveybridge delivery worker is running.\n');

@@ -71,6 +71,12 @@ async function openPostgres(url: string, schemaName: string, poolSize: number): 
   });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on('error', () => {});
+  // Nor may a checked-out one (inside a transaction, between two statements): the error is
+  // swallowed here, the next query on that client fails (DATABASE_UNAVAILABLE), and the pool
+  // drops it when it is released.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const db = drizzlePg(pool, { schema });
   const lockKey = `surveybridge:migrate:${schemaName}`;
 

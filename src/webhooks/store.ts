@@ -273,10 +273,35 @@ export class DeliveryStore {
     return rows[0]?.at ? new Date(rows[0].at) : null;
   }
 
-  /** Deletes attempts and finished deliveries older than RETENTION_DAYS (events are not ours to delete). */
-  async purge(retentionDays: number): Promise<void> {
-    await this.db.execute(sql`DELETE FROM delivery_attempts WHERE at < now() - make_interval(days => ${retentionDays})`);
-    await this.db.execute(sql`
-      DELETE FROM deliveries WHERE state <> 'pending' AND completed_at < now() - make_interval(days => ${retentionDays})`);
+  /**
+   * Deletes attempts and finished deliveries older than RETENTION_DAYS (events are not ours to
+   * delete), in batches of `batchSize` rows, each its own short statement, so the clean-up
+   * never holds many row locks or a long transaction while traffic goes on. `keepGoing` is
+   * asked between batches (a stopping worker ends the clean-up early; the next run resumes).
+   */
+  async purge(retentionDays: number, opts: { batchSize?: number; keepGoing?: () => boolean } = {}): Promise<{ attempts: number; deliveries: number }> {
+    const batch = opts.batchSize ?? 5000;
+    const keepGoing = opts.keepGoing ?? (() => true);
+    const deleted = { attempts: 0, deliveries: 0 };
+    const count = (res: unknown) => Number((res as { rowCount?: number | null; affectedRows?: number }).rowCount ?? (res as { affectedRows?: number }).affectedRows ?? 0);
+    for (;;) {
+      const n = count(await this.db.execute(sql`
+        DELETE FROM delivery_attempts WHERE id IN (
+          SELECT id FROM delivery_attempts WHERE at < now() - make_interval(days => ${retentionDays}) ORDER BY at LIMIT ${batch})`));
+      deleted.attempts += n;
+      if (n < batch || !keepGoing()) break;
+    }
+    for (;;) {
+      if (!keepGoing()) break;
+      const n = count(await this.db.execute(sql`
+        DELETE FROM deliveries WHERE id IN (
+          SELECT id FROM deliveries WHERE state IN ('succeeded', 'failed')
+            -- A finished delivery was due before it finished: this bound lets deliveries_due_idx find them.
+            AND next_attempt_at < now() - make_interval(days => ${retentionDays})
+            AND completed_at < now() - make_interval(days => ${retentionDays}) LIMIT ${batch})`));
+      deleted.deliveries += n;
+      if (n < batch) break;
+    }
+    return deleted;
   }
 }

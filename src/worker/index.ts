@@ -75,7 +75,13 @@ export async function startWorker(services: Services, opts: WorkerOptions = {}):
     try {
       if (Date.now() - lastPurge > PURGE_EVERY_MS) {
         lastPurge = Date.now();
-        await store.purge(services.config.retentionDays);
+        // Retention runs beside the deliveries (batched deletes), never in front of them.
+        const purge: Promise<unknown> = store
+          .purge(services.config.retentionDays, { keepGoing: () => running })
+          .then((n) => { if (n.attempts || n.deliveries) log.info(n, 'retention: deleted old attempts and finished deliveries'); })
+          .catch((err) => { if (running) log.warn({ err }, 'retention clean-up failed; trying again in an hour'); })
+          .finally(() => inFlight.delete(purge));
+        inFlight.add(purge);
       }
       for (;;) {
         const free = concurrency - inFlight.size;

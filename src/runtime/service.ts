@@ -244,8 +244,15 @@ export class RuntimeService {
     tx: Tx, survey: SurveyRow, respondent: RespondentRow, existing: RecordRow | undefined, version: number, def: Definition,
     outcome: Outcome, status: number | null, resolveRedirect?: RedirectResolver,
   ): Promise<OutcomeResult> {
-    // A submit or exit without any save still leaves a record (it carries the outcome and redirect).
-    const record = existing ?? (await tx.insert(records).values({ surveyId: survey.id, respondentId: respondent.id, definitionVersion: version, answers: {} }).returning())[0];
+    // A submit or exit without any save still leaves a record (it carries the outcome and
+    // redirect), announced like any other new record.
+    const inserted: string[] = [];
+    let record = existing;
+    if (!record) {
+      [record] = await tx.insert(records).values({ surveyId: survey.id, respondentId: respondent.id, definitionVersion: version, answers: {} }).returning();
+      const e = await emitEvent(tx, this.schemaName, { inline: true, type: 'record.inserted', survey: surveyRef(survey), respondent: eventRespondent(respondent), data: { recordId: record.id, answers: {}, definitionVersion: version } });
+      inserted.push(...e.syncDeliveryIds);
+    }
     const redirectUrl = await this.redirectFor(tx, survey, respondent, record, outcome, status, resolveRedirect);
     const now = new Date();
     const [closed] = await tx
@@ -257,7 +264,7 @@ export class RuntimeService {
     await tx.insert(recordHistory).values({ recordId: record.id, actor: 'respondent', action: outcome === 'exited' ? 'exited' : 'submitted', change: { outcome, status } });
     const type = outcome === 'completed' ? 'submission.completed' : outcome === 'exited' ? 'session.exited' : outcome === 'quota_full' ? 'session.quota_full' : 'session.disqualified';
     const e = await emitEvent(tx, this.schemaName, { inline: true, type, survey: surveyRef(survey), respondent: eventRespondent(after), data: submissionData(def, closed, after) });
-    return { outcome, status, redirectUrl, recordId: record.id, syncDeliveryIds: e.syncDeliveryIds };
+    return { outcome, status, redirectUrl, recordId: record.id, syncDeliveryIds: [...inserted, ...e.syncDeliveryIds] };
   }
 
   private async redirectFor(

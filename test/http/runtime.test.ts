@@ -239,7 +239,7 @@ describe('respondent session', () => {
     const res = await ctx.inject({ method: 'POST', url: `/api/surveys/${slug}/session/exit`, headers: r.headers });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ outcome: 'exited', status: 13 });
-    expect((await eventsOf(ctx, survey.id)).map((e) => e.type)).toEqual(['session.exited']);
+    expect((await eventsOf(ctx, survey.id)).map((e) => e.type)).toEqual(['record.inserted', 'session.exited']);
     expect((await ctx.inject({ method: 'POST', url: `/api/surveys/${slug}/session/exit`, headers: r.headers })).statusCode).toBe(409);
   });
 

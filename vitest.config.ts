@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/helpers/globalSetup.ts'],
+    setupFiles: ['test/helpers/setup.ts'],
     // Generous: these guard against hangs, not speed (CI is a noisy 2-core machine).
     testTimeout: 180_000,
     hookTimeout: 180_000,

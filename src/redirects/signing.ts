@@ -47,6 +47,10 @@ export function verifyLink(url: string, secret: string): LinkCheck {
   if (given === '') return 'missing';
   // The hash must be the last parameter: anything after it would be unsigned.
   if (/[&#]/.test(given)) return 'invalid';
+  // And introduced the way signUrl does it ("&" after a query, "?" without one), so the
+  // signed string and the URL a parser sees stay the same thing.
+  const base = url.slice(0, at);
+  if (url[at] !== (base.includes('?') ? '&' : '?')) return 'invalid';
   const expected = Buffer.from(linkHash(secret, url.slice(0, at)), 'utf8');
   const actual = Buffer.from(given, 'utf8');
   if (actual.length !== expected.length) {

@@ -76,15 +76,20 @@ export function createUserApiUrl(opts: CreateUserUrlOptions): string {
 
 /** Appends `hash` = base64url(HMAC-SHA256(secret, url)) without padding, as the last parameter. */
 export function signLink(url: string, secret: string): string {
-  const hash = createHmac('sha256', secret).update(url).digest('base64url');
-  return `${url}${url.includes('?') ? '&' : '?'}hash=${hash}`;
+  // A trailing "?" or "&" is dropped, so the signed string is exactly what precedes the hash.
+  const base = url.replace(/[?&]+$/, '');
+  const hash = createHmac('sha256', secret).update(base).digest('base64url');
+  return `${base}${base.includes('?') ? '&' : '?'}hash=${hash}`;
 }
 
 /** True when the URL ends with a `hash` parameter that signs everything before it. */
 export function verifyLink(url: string, secret: string): boolean {
   const m = /[?&]hash=([^&#]*)$/.exec(url);
-  if (!m) return false;
-  const expected = createHmac('sha256', secret).update(url.slice(0, m.index)).digest('base64url');
+  if (!m || m[1] === '') return false;
+  const base = url.slice(0, m.index);
+  // "&hash=" after a query, "?hash=" without one: exactly as signLink writes it.
+  if (url[m.index] !== (base.includes('?') ? '&' : '?')) return false;
+  const expected = createHmac('sha256', secret).update(base).digest('base64url');
   return safeEqual(m[1], expected);
 }
 

@@ -70,6 +70,9 @@ describe('link signing', () => {
 
   it('rejects another secret, a missing or empty hash, and a hash that is not last', () => {
     const signed = signUrl(URL_SO_FAR, SECRET);
+    // Same signed content, other separator: a parser would not see the hash parameter at all.
+    expect(verifyLink(signed.replace('&hash=', '?hash='), SECRET)).toBe('invalid');
+    expect(verifyLink(signUrl('https://a.example/x', SECRET).replace('?hash=', '&hash='), SECRET)).toBe('invalid');
     expect(verifyLink(signed, 'another-secret-entirely')).toBe('invalid');
     expect(verifyLink(URL_SO_FAR, SECRET)).toBe('missing');
     expect(verifyLink(`${URL_SO_FAR}&hash=`, SECRET)).toBe('missing');

@@ -34,6 +34,8 @@ describe('SDK', () => {
     expect(verifyLink(signed.replace('status=13', 'status=10'), 'link-secret')).toBe(false);
     expect(verifyLink(url, 'link-secret')).toBe(false);
     expect(signLink('https://p.example/x', 's')).toMatch(/^https:\/\/p\.example\/x\?hash=/);
+    // The same signed content behind another separator is not the URL that was signed.
+    expect(verifyLink(signed.replace('&hash=', '?hash='), 'link-secret')).toBe(false);
   });
 
   it('verifies a JWT-authenticated delivery: signature, audience, expiry and body hash', async () => {

@@ -132,4 +132,3 @@ export class AppError extends Error {
   }
 }
 
-export const notFound = (code: ErrorCode, what: string) => new AppError(code, `${what} not found`);

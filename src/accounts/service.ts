@@ -35,11 +35,6 @@ export class AccountsService {
     return this.db.select({ id: accounts.id }).from(accounts).orderBy(asc(accounts.id)).limit(1);
   }
 
-  async countUsers(): Promise<number> {
-    const [row] = await this.db.select({ n: sql<number>`count(*)::int` }).from(users);
-    return row.n;
-  }
-
   /**
    * Creates a user with a role in an account (a new account named `accountName` when no
    * account id is given). An existing email is joined to the account instead of failing,

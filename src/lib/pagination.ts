@@ -4,9 +4,6 @@
  */
 import { AppError } from '../errors.ts';
 
-export const MAX_LIMIT = 500;
-export const DEFAULT_LIMIT = 50;
-
 export function encodeCursor(key: string | number): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }

@@ -4,7 +4,7 @@
  * never shows internals.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, statusFor, type ErrorCode, type FieldError } from '../../errors.ts';
+import { AppError, type ErrorCode, type FieldError } from '../../errors.ts';
 import { renderErrorPage } from '../html.ts';
 
 /** Route config key that picks the error shape. */
@@ -97,4 +97,3 @@ export function registerErrorHandling(app: FastifyInstance) {
   });
 }
 
-export { statusFor };

@@ -16,6 +16,7 @@ import { CreateUserService } from './respondents/createUser.ts';
 import { RespondentImporter } from './respondents/csvImport.ts';
 import { JobsService } from './jobs/service.ts';
 import { RuntimeService } from './runtime/service.ts';
+import { BlocklistService } from './redirects/blocklist.ts';
 import { RecordsService } from './runtime/records.ts';
 import { RedirectsService } from './redirects/service.ts';
 import { WebhooksService } from './webhooks/service.ts';
@@ -36,6 +37,7 @@ export interface Services {
   jobs: JobsService;
   importer: RespondentImporter;
   runtime: RuntimeService;
+  blocklist: BlocklistService;
   records: RecordsService;
   redirects: RedirectsService;
   webhooks: WebhooksService;
@@ -61,6 +63,7 @@ export async function createServices(config: Config, log: Logger, opts: { pglite
   const jobs = new JobsService(db);
   const importer = new RespondentImporter(db, database, box, surveys, jobs, log);
   const runtime = new RuntimeService(db, database.schemaName);
+  const blocklist = new BlocklistService(db);
   const records = new RecordsService(db, database.schemaName, runtime);
   const redirects = new RedirectsService(db, surveys, box, log);
   const webhooks = new WebhooksService(db, database.schemaName, box, config, surveys, metrics, log);
@@ -82,6 +85,7 @@ export async function createServices(config: Config, log: Logger, opts: { pglite
     jobs,
     importer,
     runtime,
+    blocklist,
     records,
     redirects,
     webhooks,

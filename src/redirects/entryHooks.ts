@@ -19,9 +19,8 @@ import { respondents } from '../db/schema/index.ts';
 import { renderErrorPage } from '../http/html.ts';
 import { captureEntryParams } from './entryParams.ts';
 import { verifyEntryLink } from './signing.ts';
+import { statusCode } from './statusCodes.ts';
 
-/** inBrain's termination codes for refused entries. */
-export const ENTRY_STATUS = { missingSignature: 1, invalidSignature: 2, alreadyAttempted: 7 } as const;
 
 /** The routes a third party links browsers to; API entry points are authenticated otherwise. */
 const SIGNED_VIAS = new Set<EntryContext['via']>(['auth', 'short', 'createUser']);
@@ -39,7 +38,7 @@ export function redirectEntryHooks(services: Services): EntryHooks {
     // request.url is the path and query exactly as received, which is what the third party signed.
     const check = secret ? verifyEntryLink(services.config.publicUrl + request.url, secret) : 'invalid';
     if (check === 'valid') return false;
-    const status = check === 'missing' ? ENTRY_STATUS.missingSignature : ENTRY_STATUS.invalidSignature;
+    const status = statusCode(survey.settings, check === 'missing' ? 'missingSignature' : 'invalidSignature');
     request.log.info({ survey: survey.slug, status }, 'signed entry refused');
     const target = services.redirects.entryFailureUrl(survey, status);
     reply.header('cache-control', 'no-store');
@@ -57,7 +56,7 @@ export function redirectEntryHooks(services: Services): EntryHooks {
   /** inBrain status 7 (already attempted) for auth links of respondents with an outcome. */
   const refuseFinished = async (ctx: EntryContext): Promise<boolean> => {
     if (ctx.via !== 'auth' && ctx.via !== 'short') return false;
-    const target = services.redirects.entryFailureUrl(ctx.survey, ENTRY_STATUS.alreadyAttempted);
+    const target = services.redirects.entryFailureUrl(ctx.survey, statusCode(ctx.survey.settings, 'alreadyAttempted'));
     if (!target) return false;
     const raw = ctx.via === 'auth' ? (ctx.request.query as { auth?: unknown }).auth : (ctx.request.params as { token?: unknown }).token;
     const token = Array.isArray(raw) ? raw[0] : raw;

@@ -5,9 +5,8 @@
  */
 import { parseTemplate, renderTokens, strictEncode } from './template.ts';
 import { signUrl } from './signing.ts';
+import { outcomeStatusCode } from './statusCodes.ts';
 
-/** inBrain's termination codes: 13 common client termination, 15 quota full. */
-export const DEFAULT_STATUS_CODES: Readonly<Record<string, number>> = { disqualified: 13, quota_full: 15, exited: 13 };
 
 export type RedirectTarget = 'respondent' | 'outcomeUrl' | 'followUpUrl' | 'builtin';
 
@@ -64,9 +63,7 @@ type Settings = {
 };
 
 export function statusCodeFor(settings: Record<string, unknown>, outcome: string): number | null {
-  const configured = (settings as Settings).statusCodes?.[outcome];
-  if (typeof configured === 'number') return configured;
-  return DEFAULT_STATUS_CODES[outcome] ?? null;
+  return outcomeStatusCode(settings, outcome);
 }
 
 export function rewardFor(settings: Record<string, unknown>, outcome: string): string | null {

@@ -231,6 +231,7 @@ export class RespondentImporter {
               custom_fields: r.custom,
               auth_token_sealed: t.sealed,
               auth_token_hash: t.hash,
+              test: r.test === true,
             };
             for (const f of present) {
               const v = r.values[f] ?? null;
@@ -274,12 +275,12 @@ export class RespondentImporter {
       WITH x AS (
         SELECT * FROM jsonb_to_recordset(${json}::jsonb) AS x(username text, name text, email text, phone text, redirect_url text,
                l1 text, l2 text, l3 text, l4 text, l5 text, l6 text, l7 text, l8 text, l9 text, l10 text,
-               custom_fields jsonb, password_hash text, auth_token_sealed text, auth_token_hash text)
+               custom_fields jsonb, password_hash text, auth_token_sealed text, auth_token_hash text, test boolean)
       ), ins AS (
         INSERT INTO respondents (survey_id, username, name, email, phone, redirect_url, l1, l2, l3, l4, l5, l6, l7, l8, l9, l10,
-                                 custom_fields, password_hash, auth_token_sealed, auth_token_hash, created_via)
+                                 custom_fields, password_hash, auth_token_sealed, auth_token_hash, created_via, test)
         SELECT ${survey.id}, x.username, x.name, x.email, x.phone, x.redirect_url, x.l1, x.l2, x.l3, x.l4, x.l5, x.l6, x.l7, x.l8, x.l9, x.l10,
-               jsonb_strip_nulls(coalesce(x.custom_fields, '{}'::jsonb)), x.password_hash, x.auth_token_sealed, x.auth_token_hash, 'csv'
+               jsonb_strip_nulls(coalesce(x.custom_fields, '{}'::jsonb)), x.password_hash, x.auth_token_sealed, x.auth_token_hash, 'csv', coalesce(x.test, false)
         FROM x
         ${onConflictNothing ? sql`ON CONFLICT (survey_id, username) DO NOTHING` : sql``}
         RETURNING id, username, name, email, phone, redirect_url, l1, l2, l3, l4, l5, l6, l7, l8, l9, l10, custom_fields, status, created_via, test
@@ -294,7 +295,8 @@ export class RespondentImporter {
                  'data', jsonb_build_object(
                    'userId', e.id, 'username', e.username, 'name', e.name, 'email', e.email, 'phone', e.phone, 'redirectUrl', e.redirect_url,
                    'l1', e.l1, 'l2', e.l2, 'l3', e.l3, 'l4', e.l4, 'l5', e.l5, 'l6', e.l6, 'l7', e.l7, 'l8', e.l8, 'l9', e.l9, 'l10', e.l10,
-                   'customFields', e.custom_fields, 'status', e.status, 'createdVia', e.created_via)),
+                   'customFields', e.custom_fields, 'status', e.status, 'createdVia', e.created_via))
+                 || CASE WHEN e.test THEN '{"test": true}'::jsonb ELSE '{}'::jsonb END,
                e.test, ${occurredAt}::timestamptz
         FROM e ORDER BY e.id
         RETURNING id, seq

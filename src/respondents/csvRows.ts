@@ -36,7 +36,7 @@ export const IGNORED = new Set(['user_id', 'status', 'auth_token', 'auth_url', '
 
 export interface Header {
   /** Per column: a known field, a custom field name, or null (ignored). */
-  columns: ({ kind: 'field'; field: Field } | { kind: 'custom'; name: string } | null)[];
+  columns: ({ kind: 'field'; field: Field } | { kind: 'custom'; name: string } | { kind: 'test' } | null)[];
   names: string[];
   present: Set<Field>;
   customFields: string[];
@@ -48,6 +48,8 @@ export interface ImportRow {
   username: string;
   values: Partial<Record<Exclude<Field, 'username'>, string | null>>;
   custom: Record<string, string | null>;
+  /** The reserved `test` column (panel mode): a test respondent, set at creation only. */
+  test?: boolean;
 }
 
 export function parseHeader(fields: string[]): { header: Header; errors: ImportError[] } {
@@ -63,14 +65,16 @@ export function parseHeader(fields: string[]): { header: Header; errors: ImportE
       return;
     }
     const known = KNOWN[key];
-    const id = known ? `field:${known}` : IGNORED.has(key) ? `ignored:${key}` : `custom:${name}`;
+    const id = key === 'test' ? 'test' : known ? `field:${known}` : IGNORED.has(key) ? `ignored:${key}` : `custom:${name}`;
     if (seen.has(id)) {
       errors.push({ line: 1, column: name, code: 'duplicate_column', message: `column "${name}" repeats column ${seen.get(id)! + 1}` });
       header.columns.push(null);
       return;
     }
     seen.set(id, i);
-    if (known) {
+    if (key === 'test') {
+      header.columns.push({ kind: 'test' }); // reserved: never a custom field
+    } else if (known) {
       header.columns.push({ kind: 'field', field: known });
       header.present.add(known);
     } else if (IGNORED.has(key)) {
@@ -105,6 +109,12 @@ export function toRow(header: Header, fields: string[], line: number, survey: Su
     if (!col) continue;
     let v: string = unneutralise(fields[i]);
     const column = header.names[i];
+    if (col.kind === 'test') {
+      const t = v.trim().toLowerCase();
+      if (['true', '1', 'yes'].includes(t)) row.test = true;
+      else if (!['', 'false', '0', 'no'].includes(t)) errors.push({ line, column, code: 'invalid_value', message: `${column} must be true or false` });
+      continue;
+    }
     if (col.kind === 'custom') {
       const r = v === '' ? null : checkText(v, LIMITS.customFieldValue);
       if (r) errors.push({ line, column, code: 'too_long', message: `${column} ${r}` });

@@ -39,6 +39,7 @@ export interface RespondentChanges {
 
 export interface RespondentCreate extends RespondentChanges {
   username: string;
+  test?: boolean; // a test respondent (panel mode); set at creation only
 }
 
 /** The respondent as every answer shows it (labels at top level). */
@@ -293,7 +294,7 @@ export class RespondentsService {
 
   async create(accountId: number, slug: string, input: RespondentCreate, via: CreatedVia = 'admin'): Promise<RespondentView> {
     const survey = await this.surveys.get(accountId, slug);
-    const { row } = await this.db.transaction((tx) => this.createIn(tx, survey, input, via));
+    const { row } = await this.db.transaction((tx) => this.createIn(tx, survey, { ...input, test: undefined }, via, { test: input.test === true }));
     return this.view(row, survey);
   }
 
@@ -372,7 +373,7 @@ export class RespondentsService {
    * one new username make one row, and every caller then reads or updates that row.
    * Runs inside `tx`; emits respondent.created or (when something changed) respondent.updated.
    */
-  async upsertIn(tx: Tx, survey: SurveyRow, username: string, changes: RespondentChanges, via: CreatedVia, prefix: string): Promise<{ row: RespondentRow; created: boolean; changed: string[] }> {
+  async upsertIn(tx: Tx, survey: SurveyRow, username: string, changes: RespondentChanges, via: CreatedVia, prefix: string, test = false): Promise<{ row: RespondentRow; created: boolean; changed: string[] }> {
     const errs = validateChanges(changes, survey, prefix);
     if (errs.length) fail(errs);
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -380,7 +381,7 @@ export class RespondentsService {
       const t = newAuthToken(this.box);
       const inserted = await tx
         .insert(respondents)
-        .values({ ...cols, surveyId: survey.id, username, createdVia: via, authTokenSealed: t.sealed, authTokenHash: t.hash })
+        .values({ ...cols, surveyId: survey.id, username, createdVia: via, authTokenSealed: t.sealed, authTokenHash: t.hash, test })
         .onConflictDoNothing({ target: [respondents.surveyId, respondents.username] })
         .returning();
       if (inserted.length > 0) {

@@ -12,10 +12,9 @@ import { surveyRef } from '../surveys/service.ts';
 import {
   checkAnswer, isAnswered, matchScreening, publicDefinition, validateDefinition, type Answers, type Definition,
 } from './definition.ts';
+import { outcomeStatusCode, statusCode } from '../redirects/statusCodes.ts';
 import { eventRespondent, submissionData, type RecordRow, type RespondentRow, type SurveyRow } from './data.ts';
 
-/** inBrain termination codes used when neither the rule nor the survey's statusCodes name one. */
-export const DEFAULT_STATUS: Record<Outcome, number | null> = { completed: null, disqualified: 13, quota_full: 15, exited: 13 };
 const FINISHED: ReadonlySet<string> = new Set(['completed', 'disqualified', 'quota_full', 'exited']);
 
 /** Supplied by the redirects domain when it exists; otherwise the follow-up URL is used as is. */
@@ -75,8 +74,10 @@ export class RuntimeService {
   // ---- respondent session ------------------------------------------------------------------
 
   /** Respondents reach a survey only while it is active (inBrain status 6 otherwise). */
-  assertOpen(survey: SurveyRow) {
-    if (survey.state !== 'active') throw new AppError('SURVEY_CLOSED', 'this survey is closed', { status: 6 });
+  /** Test respondents may take a closed survey (they never count toward quotas). */
+  assertOpen(survey: SurveyRow, respondent?: { test: boolean }) {
+    if (respondent?.test) return;
+    if (survey.state !== 'active') throw new AppError('SURVEY_CLOSED', 'this survey is closed', { status: statusCode(survey.settings, 'surveyClosed') });
   }
 
   private async latestRecord(db: Db | Tx, respondentId: number, lock: boolean): Promise<RecordRow | undefined> {
@@ -96,7 +97,7 @@ export class RuntimeService {
   }
 
   async session(survey: SurveyRow, respondent: RespondentRow) {
-    this.assertOpen(survey);
+    this.assertOpen(survey, respondent);
     const record = await this.latestRecord(this.db, respondent.id, false);
     // A record stays on the version it was started on, so a respondent never sees the form change mid-way.
     const version = record?.definitionVersion ?? survey.definitionVersion;
@@ -118,11 +119,11 @@ export class RuntimeService {
 
   /** Partial save: merged into the saved answers by question id; `null` clears an answer. */
   async saveAnswers(survey: SurveyRow, respondentId: number, input: Record<string, unknown>) {
-    this.assertOpen(survey);
     return this.db.transaction(async (tx) => {
       const respondent = await this.lockRespondent(tx, respondentId);
+      this.assertOpen(survey, respondent);
       const record = await this.latestRecord(tx, respondentId, true);
-      if (this.finished(respondent, record)) throw new AppError('ALREADY_SUBMITTED', 'this survey was already submitted', { status: 7 });
+      if (this.finished(respondent, record)) throw new AppError('ALREADY_SUBMITTED', 'this survey was already submitted', { status: statusCode(survey.settings, 'alreadyAttempted') });
       if (record?.locked) throw new AppError('RECORD_LOCKED', 'this record is locked by a review level');
       const version = record?.definitionVersion ?? survey.definitionVersion;
       const def = await this.definition(survey.id, version, tx);
@@ -167,12 +168,12 @@ export class RuntimeService {
   }
 
   async submit(survey: SurveyRow, respondentId: number, resolveRedirect?: RedirectResolver): Promise<OutcomeResult> {
-    this.assertOpen(survey);
     return this.db.transaction(async (tx) => {
       const respondent = await this.lockRespondent(tx, respondentId);
+      this.assertOpen(survey, respondent);
       let record = await this.latestRecord(tx, respondentId, true);
       // inBrain status 7: already attempted. Nothing is written, nothing is emitted.
-      if (this.finished(respondent, record)) throw new AppError('ALREADY_SUBMITTED', 'this survey was already submitted', { status: 7 });
+      if (this.finished(respondent, record)) throw new AppError('ALREADY_SUBMITTED', 'this survey was already submitted', { status: statusCode(survey.settings, 'alreadyAttempted') });
       if (record?.locked) throw new AppError('RECORD_LOCKED', 'this record is locked by a review level');
       const version = record?.definitionVersion ?? survey.definitionVersion;
       const def = await this.definition(survey.id, version, tx);
@@ -201,15 +202,25 @@ export class RuntimeService {
   }
 
   async exit(survey: SurveyRow, respondentId: number, resolveRedirect?: RedirectResolver): Promise<OutcomeResult> {
-    this.assertOpen(survey);
     return this.db.transaction(async (tx) => {
       const respondent = await this.lockRespondent(tx, respondentId);
+      this.assertOpen(survey, respondent);
       const record = await this.latestRecord(tx, respondentId, true);
-      if (this.finished(respondent, record)) throw new AppError('ALREADY_SUBMITTED', 'this survey was already submitted', { status: 7 });
+      if (this.finished(respondent, record)) throw new AppError('ALREADY_SUBMITTED', 'this survey was already submitted', { status: statusCode(survey.settings, 'alreadyAttempted') });
       const version = record?.definitionVersion ?? survey.definitionVersion;
       const def = await this.definition(survey.id, version, tx);
       return this.finish(tx, survey, respondent, record, version, def, 'exited', this.statusFor(survey, 'exited'), resolveRedirect);
     });
+  }
+
+  /** Whether the survey's `quota.maxCompletes` is reached (read at entry, without locks). */
+  async completesReached(survey: SurveyRow): Promise<boolean> {
+    if (survey.definitionVersion < 1) return false;
+    const def = await this.definition(survey.id, survey.definitionVersion).catch(() => null);
+    const max = def?.quota?.maxCompletes;
+    if (max === undefined) return false;
+    const [{ n }] = await this.db.select({ n: count() }).from(records).where(and(eq(records.surveyId, survey.id), eq(records.countsTowardQuota, true)));
+    return Number(n) >= max;
   }
 
   /** Whether a webhook delivery belongs to an event of this respondent (for the hook retry button). */
@@ -221,8 +232,7 @@ export class RuntimeService {
   }
 
   private statusFor(survey: SurveyRow, outcome: Outcome): number | null {
-    const codes = (survey.settings.statusCodes ?? {}) as Record<string, number>;
-    return codes[outcome] ?? DEFAULT_STATUS[outcome];
+    return outcomeStatusCode(survey.settings, outcome);
   }
 
   /**

@@ -19,6 +19,20 @@ export const ReviewLevel = Type.Object({
   roles: Type.Array(Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('reviewer'), Type.Literal('viewer')]), { maxItems: 4 }),
 });
 
+const LabelName = Type.Union(['l1', 'l2', 'l3', 'l4', 'l5', 'l6', 'l7', 'l8', 'l9', 'l10'].map((l) => Type.Literal(l)));
+/** Panel mode: a screening rule evaluated at entry on captured entry parameters or labels. */
+export const EntryScreeningRule = Type.Object({
+  when: Type.Union([
+    Type.Object({ param: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }) }, { additionalProperties: false }),
+    Type.Object({ label: LabelName }, { additionalProperties: false }),
+  ]),
+  equals: Type.Optional(Type.String({ maxLength: 1000 })),
+  in: Type.Optional(Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 200 })),
+  outcome: Type.Optional(Type.Union([Type.Literal('disqualified'), Type.Literal('quota_full')])),
+  /** The status of the refusal (default 19, no replacement). */
+  status: Type.Optional(Type.Integer({ minimum: 0, maximum: 999 })),
+}, { additionalProperties: false });
+
 /** Settings stored in the jsonb column (every key optional). */
 export const ExtraSettings = {
   /** Max age in seconds of a create-user JWT's `iat`. */
@@ -42,6 +56,7 @@ export const ExtraSettings = {
   statusCodes: Type.Optional(Type.Record(Type.String({ maxLength: 32 }), Type.Integer({ minimum: 0, maximum: 999 }))),
   entryParams: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), { maxItems: 50, uniqueItems: true })),
   requireSignedEntry: Type.Optional(Type.Boolean()),
+  entryScreening: Type.Optional(Type.Array(EntryScreeningRule, { maxItems: 50 })),
   reviewLevels: Type.Optional(Type.Array(ReviewLevel, { maxItems: 50 })),
   submissionNotificationUrl: Type.Optional(Nullable(HttpUrl)),
   /** `iss` of the platform's notification JWTs (default "surveybridge"). */

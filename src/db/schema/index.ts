@@ -4,3 +4,4 @@ export * from './respondents.ts';
 export * from './records.ts';
 export * from './events.ts';
 export * from './inbound.ts';
+export * from './panel.ts';

@@ -53,7 +53,11 @@ const Writable = {
   })),
   password: Type.Optional(Nullable(Type.String({ maxLength: LIMITS.passwordMax, description: `At least ${LIMITS.passwordMin} characters; null removes it` }))),
 };
-const CreateBody = Type.Object({ username: Type.String({ minLength: 1, maxLength: 1024 }), ...Writable }, { additionalProperties: false });
+const CreateBody = Type.Object({
+  username: Type.String({ minLength: 1, maxLength: 1024 }),
+  ...Writable,
+  test: Type.Optional(Type.Boolean({ description: 'A test respondent: may take a closed or full survey, never counts toward quotas; its events carry "test": true' })),
+}, { additionalProperties: false });
 const PatchBody = Type.Object({ ...Writable, status: Type.Optional(Status) }, { additionalProperties: false });
 const UserParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 64 }), username: Type.String({ minLength: 1, maxLength: 1024 }) });
 const ListQuery = Type.Object({

@@ -46,10 +46,17 @@ const SubmitView = Type.Object({ ...OutcomeView.properties, recordId: Type.Integ
 export function runtimeRoutes(services: Services, requireAdmin: RequireAdmin): FastifyPluginAsync {
   const runtime = services.runtime;
 
-  /** Closed surveys answer 403 before anything else; then the respondent must be signed in. */
+  /**
+   * Closed surveys answer 403 before anything else (test respondents excepted: they may take
+   * a closed survey); then the respondent must be signed in.
+   */
   async function respondentOf(request: FastifyRequest) {
     const { slug } = request.params as { slug: string };
-    runtime.assertOpen(await services.surveys.getPublic(slug));
+    const survey = await services.surveys.getPublic(slug);
+    if (survey.state !== 'active') {
+      const current = await services.respondentSessions.current(request, slug).catch(() => null);
+      runtime.assertOpen(survey, current?.respondent);
+    }
     return services.respondentSessions.require(request, slug);
   }
 

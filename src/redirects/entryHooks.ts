@@ -11,6 +11,7 @@
  * - listener: whitelisted entry parameters (`entryParams`) are stored on the respondent, per
  *   name the latest entry wins, so later requests (cookie or token) and redirects see them.
  */
+import { maxAttempts } from '../runtime/attempts.ts';
 import { sql, eq } from 'drizzle-orm';
 import { OUTCOMES } from '../db/schema/records.ts';
 import type { EntryContext, EntryHooks } from '../http/routes/respondentEntry.ts';
@@ -56,6 +57,7 @@ export function redirectEntryHooks(services: Services): EntryHooks {
   /** inBrain status 7 (already attempted) for auth links of respondents with an outcome. */
   const refuseFinished = async (ctx: EntryContext): Promise<boolean> => {
     if (ctx.via !== 'auth' && ctx.via !== 'short') return false;
+    if (maxAttempts(ctx.survey.settings) > 1) return false; // attempts: the panel guard decides (status 10)
     const target = services.redirects.entryFailureUrl(ctx.survey, statusCode(ctx.survey.settings, 'alreadyAttempted'));
     if (!target) return false;
     const raw = ctx.via === 'auth' ? (ctx.request.query as { auth?: unknown }).auth : (ctx.request.params as { token?: unknown }).token;

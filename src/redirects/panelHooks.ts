@@ -3,7 +3,9 @@
  * EntryHooks guards after the signature guard (src/redirects/entryHooks.ts):
  * - identifier on the account's blocklist → status 9 (banned), with nothing about the survey;
  * - a create-user link of a respondent who already has an outcome → status 7, when the survey
- *   has a failure URL (as the redirects guard does for auth links);
+ *   has a failure URL (as the redirects guard does for auth links); with `maxAttemptsPerRespondent`
+ *   N > 1 such a respondent starts a new attempt instead (status back to `started`, by the
+ *   listener), and after the N-th attempt any entry gets status 10 (attempts limit);
  * - survey closed (`state` closed; drafts stay reachable) → status 6, test respondents excepted;
  * - completions limit (`quota.maxCompletes`) already reached → status 11, test respondents excepted.
  * - an `entryScreening` rule matching the entry parameters or labels → the rule's status, else
@@ -21,13 +23,18 @@ import type { RespondentRow } from '../respondents/service.ts';
 import { captureEntryParams } from './entryParams.ts';
 import { matchEntryScreening, type EntryFacts, type EntryRule } from './entryScreening.ts';
 import { statusCode, type StatusName } from './statusCodes.ts';
+import { attemptsUsed, maxAttempts } from '../runtime/attempts.ts';
+import { respondents } from '../db/schema/index.ts';
+import { and, eq, inArray } from 'drizzle-orm';
 
+const isFinished = (status: string) => (OUTCOMES as readonly string[]).includes(status);
 const BROWSER_VIAS = new Set<EntryContext['via']>(['auth', 'short', 'createUser']);
 
 const MESSAGES: Partial<Record<StatusName, string>> = {
   banned: 'You cannot take part.',
   surveyClosed: 'This survey is closed and takes no more answers.',
   completionsLimit: 'This survey has all the answers it needs.',
+  attemptsLimit: 'You have already taken this survey as many times as it allows.',
   noReplacement: 'This survey is not for you, and there is no other one to offer.',
 };
 
@@ -35,8 +42,9 @@ const MESSAGES: Partial<Record<StatusName, string>> = {
 interface EntryIdentity {
   username: string | null;
   test: boolean;
-  /** The respondent already has an outcome (known only for create-user links here). */
+  /** The respondent already has an outcome. */
   finished?: boolean;
+  respondentId?: number;
   facts: EntryFacts;
 }
 
@@ -53,7 +61,7 @@ export function panelEntryHooks(services: Services): EntryHooks {
       const found = await services.respondents.findByToken(token);
       if (!found || found.survey.id !== ctx.survey.id) return null;
       const r = found.respondent;
-      return { username: r.username, test: r.test, facts: { params: { ...r.entryParams, ...params(ctx) }, labels: labelsOf(r) } };
+      return { username: r.username, test: r.test, respondentId: r.id, finished: isFinished(r.status), facts: { params: { ...r.entryParams, ...params(ctx) }, labels: labelsOf(r) } };
     }
     const jwt = first((ctx.request.query as { createUser?: unknown }).createUser);
     const secret = ctx.survey.allowUserGeneration ? services.surveys.jwtSecret(ctx.survey) : null;
@@ -68,7 +76,8 @@ export function panelEntryHooks(services: Services): EntryHooks {
       return {
         username: name,
         test: existing ? existing.test : payload.test === true,
-        finished: existing ? (OUTCOMES as readonly string[]).includes(existing.status) : false,
+        finished: existing ? isFinished(existing.status) : false,
+        respondentId: existing?.id,
         facts: { params: { ...(existing?.entryParams ?? {}), ...params(ctx) }, labels },
       };
     } catch {
@@ -99,8 +108,12 @@ export function panelEntryHooks(services: Services): EntryHooks {
     if (!BROWSER_VIAS.has(ctx.via)) return false;
     const who = await identity(ctx);
     if (who?.username && (await services.blocklist.isBlocked(ctx.survey.accountId, who.username))) return refuse(ctx, 'banned');
+    const attempts = maxAttempts(ctx.survey.settings);
+    if (attempts > 1 && who?.respondentId !== undefined && (await attemptsUsed(services.database.db, who.respondentId)) >= attempts) {
+      return refuse(ctx, 'attemptsLimit');
+    }
     // Auth links get status 7 from the redirects guard; create-user links of a finished respondent here.
-    if (who?.finished && services.redirects.entryFailureUrl(ctx.survey, statusCode(ctx.survey.settings, 'alreadyAttempted'))) {
+    if (attempts === 1 && ctx.via === 'createUser' && who?.finished && services.redirects.entryFailureUrl(ctx.survey, statusCode(ctx.survey.settings, 'alreadyAttempted'))) {
       return refuse(ctx, 'alreadyAttempted');
     }
     const closed = ctx.survey.state === 'closed'; // drafts stay reachable for trying them out
@@ -111,7 +124,14 @@ export function panelEntryHooks(services: Services): EntryHooks {
     return false;
   };
 
-  return { guards: [guard], listeners: [] };
+  /** A finished respondent let in again (attempts left) starts a new attempt. */
+  const newAttempt = async (ctx: EntryContext & { respondent: RespondentRow }) => {
+    if (!BROWSER_VIAS.has(ctx.via) || maxAttempts(ctx.survey.settings) <= 1 || !isFinished(ctx.respondent.status)) return;
+    await services.database.db.update(respondents).set({ status: 'started', updatedAt: new Date() })
+      .where(and(eq(respondents.id, ctx.respondent.id), inArray(respondents.status, [...OUTCOMES])));
+  };
+
+  return { guards: [guard], listeners: [newAttempt] };
 }
 
 /** Several domains' entry hooks, in order. */

@@ -66,8 +66,10 @@ export function statusCodeFor(settings: Record<string, unknown>, outcome: string
   return outcomeStatusCode(settings, outcome);
 }
 
-export function rewardFor(settings: Record<string, unknown>, outcome: string): string | null {
-  const r = (settings as Settings).outcomeRewards?.[outcome]?.reward;
+/** The outcome's reward, else (partial rewards) the one keyed by its status code, e.g. `"13"`. */
+export function rewardFor(settings: Record<string, unknown>, outcome: string, statusCode: number | null = null): string | null {
+  const rewards = (settings as Settings).outcomeRewards;
+  const r = rewards?.[outcome]?.reward ?? (statusCode === null ? undefined : rewards?.[String(statusCode)]?.reward);
   return r === undefined || r === null ? null : String(r);
 }
 

@@ -60,7 +60,7 @@ export class RedirectsService {
     const { survey, respondent, outcome } = input;
     const db = input.tx ?? input.db ?? this.db;
     const statusCode = input.statusCode !== undefined && input.statusCode !== null ? input.statusCode : statusCodeFor(survey.settings, outcome);
-    const reward = input.reward !== undefined ? input.reward : rewardFor(survey.settings, outcome);
+    const reward = input.reward !== undefined ? input.reward : rewardFor(survey.settings, outcome, statusCode);
     // A reward gets a fresh id the third party can deduplicate on; no reward, no id.
     const rewardId = input.rewardId !== undefined ? input.rewardId : reward !== null ? randomUUID() : null;
     const result = computeRedirect({

@@ -13,6 +13,7 @@ import {
   checkAnswer, isAnswered, matchScreening, publicDefinition, validateDefinition, type Answers, type Definition,
 } from './definition.ts';
 import { outcomeStatusCode, statusCode } from '../redirects/statusCodes.ts';
+import { maxAttempts } from './attempts.ts';
 import { eventRespondent, submissionData, type RecordRow, type RespondentRow, type SurveyRow } from './data.ts';
 
 const FINISHED: ReadonlySet<string> = new Set(['completed', 'disqualified', 'quota_full', 'exited']);
@@ -86,6 +87,17 @@ export class RuntimeService {
     return row;
   }
 
+  /**
+   * The record of the respondent's current attempt: the latest one, unless it carries an
+   * outcome while the respondent was let in again (`maxAttemptsPerRespondent` > 1, status
+   * back to `started`) and attempts are left — then none yet, and the next one is attempt + 1.
+   */
+  private async currentRecord(db: Db | Tx, survey: SurveyRow, respondent: RespondentRow, lock: boolean): Promise<{ record: RecordRow | undefined; attempt: number }> {
+    const latest = await this.latestRecord(db, respondent.id, lock);
+    if (latest && latest.outcome !== null && !FINISHED.has(respondent.status) && latest.attempt < maxAttempts(survey.settings)) return { record: undefined, attempt: latest.attempt + 1 };
+    return { record: latest, attempt: latest?.attempt ?? 1 };
+  }
+
   private async lockRespondent(tx: Tx, id: number): Promise<RespondentRow> {
     const [row] = await tx.select().from(respondents).where(eq(respondents.id, id)).for('update');
     if (!row) throw new AppError('UNAUTHENTICATED', 'this respondent no longer exists');
@@ -98,7 +110,7 @@ export class RuntimeService {
 
   async session(survey: SurveyRow, respondent: RespondentRow) {
     this.assertOpen(survey, respondent);
-    const record = await this.latestRecord(this.db, respondent.id, false);
+    const { record } = await this.currentRecord(this.db, survey, respondent, false);
     // A record stays on the version it was started on, so a respondent never sees the form change mid-way.
     const version = record?.definitionVersion ?? survey.definitionVersion;
     const def = await this.definition(survey.id, version);
@@ -122,7 +134,7 @@ export class RuntimeService {
     return this.db.transaction(async (tx) => {
       const respondent = await this.lockRespondent(tx, respondentId);
       this.assertOpen(survey, respondent);
-      const record = await this.latestRecord(tx, respondentId, true);
+      const { record, attempt } = await this.currentRecord(tx, survey, respondent, true);
       if (this.finished(respondent, record)) throw new AppError('ALREADY_SUBMITTED', 'this survey was already submitted', { status: statusCode(survey.settings, 'alreadyAttempted') });
       if (record?.locked) throw new AppError('RECORD_LOCKED', 'this record is locked by a review level');
       const version = record?.definitionVersion ?? survey.definitionVersion;
@@ -153,7 +165,7 @@ export class RuntimeService {
       const ref = surveyRef(survey);
       const who = eventRespondent(respondent);
       if (!record) {
-        const [row] = await tx.insert(records).values({ surveyId: survey.id, respondentId, definitionVersion: version, answers: merged }).returning();
+        const [row] = await tx.insert(records).values({ surveyId: survey.id, respondentId, attempt, definitionVersion: version, answers: merged }).returning();
         await tx.insert(recordHistory).values({ recordId: row.id, actor: 'respondent', action: 'inserted', change: { answers: diff } });
         const e = await emitEvent(tx, this.schemaName, { inline: true, type: 'record.inserted', survey: ref, respondent: who, data: { recordId: row.id, answers: changed, definitionVersion: version } });
         return { recordId: row.id, answers: merged, changed: Object.keys(changed), syncDeliveryIds: e.syncDeliveryIds };
@@ -171,7 +183,7 @@ export class RuntimeService {
     return this.db.transaction(async (tx) => {
       const respondent = await this.lockRespondent(tx, respondentId);
       this.assertOpen(survey, respondent);
-      let record = await this.latestRecord(tx, respondentId, true);
+      const { record, attempt } = await this.currentRecord(tx, survey, respondent, true);
       // inBrain status 7: already attempted. Nothing is written, nothing is emitted.
       if (this.finished(respondent, record)) throw new AppError('ALREADY_SUBMITTED', 'this survey was already submitted', { status: statusCode(survey.settings, 'alreadyAttempted') });
       if (record?.locked) throw new AppError('RECORD_LOCKED', 'this record is locked by a review level');
@@ -188,7 +200,10 @@ export class RuntimeService {
       let outcome: Outcome = 'completed';
       let status: number | null = null;
       const rule = matchScreening(def, answers);
-      if (rule) {
+      if (respondent.test && survey.settings.terminateTestRespondents === true) {
+        outcome = 'disqualified';
+        status = statusCode(survey.settings, 'testTermination');
+      } else if (rule) {
         outcome = rule.outcome;
         status = rule.status ?? this.statusFor(survey, outcome);
       } else if (await this.quotaReached(tx, survey)) {
@@ -197,7 +212,7 @@ export class RuntimeService {
       } else {
         status = this.statusFor(survey, outcome);
       }
-      return this.finish(tx, survey, respondent, record, version, def, outcome, status, resolveRedirect);
+      return this.finish(tx, survey, respondent, record, attempt, version, def, outcome, status, resolveRedirect);
     });
   }
 
@@ -205,11 +220,11 @@ export class RuntimeService {
     return this.db.transaction(async (tx) => {
       const respondent = await this.lockRespondent(tx, respondentId);
       this.assertOpen(survey, respondent);
-      const record = await this.latestRecord(tx, respondentId, true);
+      const { record, attempt } = await this.currentRecord(tx, survey, respondent, true);
       if (this.finished(respondent, record)) throw new AppError('ALREADY_SUBMITTED', 'this survey was already submitted', { status: statusCode(survey.settings, 'alreadyAttempted') });
       const version = record?.definitionVersion ?? survey.definitionVersion;
       const def = await this.definition(survey.id, version, tx);
-      return this.finish(tx, survey, respondent, record, version, def, 'exited', this.statusFor(survey, 'exited'), resolveRedirect);
+      return this.finish(tx, survey, respondent, record, attempt, version, def, 'exited', this.statusFor(survey, 'exited'), resolveRedirect);
     });
   }
 
@@ -251,7 +266,7 @@ export class RuntimeService {
   }
 
   private async finish(
-    tx: Tx, survey: SurveyRow, respondent: RespondentRow, existing: RecordRow | undefined, version: number, def: Definition,
+    tx: Tx, survey: SurveyRow, respondent: RespondentRow, existing: RecordRow | undefined, attempt: number, version: number, def: Definition,
     outcome: Outcome, status: number | null, resolveRedirect?: RedirectResolver,
   ): Promise<OutcomeResult> {
     // A submit or exit without any save still leaves a record (it carries the outcome and
@@ -259,7 +274,7 @@ export class RuntimeService {
     const inserted: string[] = [];
     let record = existing;
     if (!record) {
-      [record] = await tx.insert(records).values({ surveyId: survey.id, respondentId: respondent.id, definitionVersion: version, answers: {} }).returning();
+      [record] = await tx.insert(records).values({ surveyId: survey.id, respondentId: respondent.id, attempt, definitionVersion: version, answers: {} }).returning();
       const e = await emitEvent(tx, this.schemaName, { inline: true, type: 'record.inserted', survey: surveyRef(survey), respondent: eventRespondent(respondent), data: { recordId: record.id, answers: {}, definitionVersion: version } });
       inserted.push(...e.syncDeliveryIds);
     }

@@ -58,6 +58,10 @@ export const ExtraSettings = {
   requireSignedEntry: Type.Optional(Type.Boolean()),
   entryScreening: Type.Optional(Type.Array(EntryScreeningRule, { maxItems: 50 })),
   reviewLevels: Type.Optional(Type.Array(ReviewLevel, { maxItems: 50 })),
+  /** Attempts a respondent may make (default 1); each new attempt after an outcome is a new record. */
+  maxAttemptsPerRespondent: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  /** A test respondent's submit ends as disqualified with status 18 (test termination). */
+  terminateTestRespondents: Type.Optional(Type.Boolean()),
   submissionNotificationUrl: Type.Optional(Nullable(HttpUrl)),
   /** `iss` of the platform's notification JWTs (default "surveybridge"). */
   notificationIssuer: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),

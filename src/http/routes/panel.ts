@@ -9,6 +9,7 @@ import type { RequireAdmin } from '../adminAuth.ts';
 import { Nullable, SlugParams, errors } from '../schemas.ts';
 import { AppError } from '../../errors.ts';
 import { rewardsCsv } from '../../redirects/rewardsExport.ts';
+import { sendDownload } from '../download.ts';
 
 const Identifier = Type.String({ minLength: 1, maxLength: 1024, description: "A respondent's third-party identifier (username)" });
 const BlockEntry = Type.Object({ identifier: Type.String(), reason: Nullable(Type.String()), createdAt: Type.String() });
@@ -61,10 +62,7 @@ export function panelRoutes(services: Services, requireAdmin: RequireAdmin): Fas
     }, async (request, reply) => {
       const p = await requireAdmin(request, 'admin');
       const survey = await services.surveys.get(p.accountId, (request.params as { slug: string }).slug);
-      reply.header('content-type', 'text/csv; charset=utf-8');
-      reply.header('content-disposition', `attachment; filename="${survey.slug}-rewards.csv"`);
-      reply.header('cache-control', 'no-store');
-      return reply.send(rewardsCsv(services.database.db, survey.id));
+      return sendDownload(reply, 'text/csv; charset=utf-8', `${survey.slug}-rewards.csv`, rewardsCsv(services.database.db, survey.id));
     });
   };
 }

@@ -12,6 +12,7 @@ import { OUTCOMES, type Outcome } from '../../db/schema/index.ts';
 import { submissionsCsv, submissionsJson } from '../../runtime/export.ts';
 import { runSyncHooks } from '../../runtime/hooks.ts';
 import type { RecordFilter } from '../../runtime/records.ts';
+import { sendDownload } from '../download.ts';
 
 const OutcomeEnum = Type.Union(OUTCOMES.map((o) => Type.Literal(o)));
 const RecordParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 64 }), id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });
@@ -104,11 +105,8 @@ export function recordRoutes(services: Services, requireAdmin: RequireAdmin): Fa
         const survey = await services.surveys.get(p.accountId, (request.params as { slug: string }).slug);
         const filter = { outcome: (request.query as { outcome?: Outcome }).outcome };
         const body = format === 'csv' ? submissionsCsv(records, survey, filter) : submissionsJson(records, survey, filter);
-        return reply
-          .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8')
-          .header('content-disposition', `attachment; filename="${survey.slug}-submissions.${format}"`)
-          .header('cache-control', 'no-store')
-          .send(Readable.from(body));
+        const type = format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8';
+        return sendDownload(reply, type, `${survey.slug}-submissions.${format}`, Readable.from(body));
       });
     }
   };

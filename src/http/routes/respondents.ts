@@ -17,6 +17,7 @@ import { CREATED_VIA, RESPONDENT_STATUSES } from '../../db/schema/index.ts';
 import type { RespondentChanges, RespondentCreate } from '../../respondents/service.ts';
 import { MAX_IMPORT_BYTES, type OnExisting } from '../../respondents/csvImport.ts';
 import { exportCsv, exportJsonLines } from '../../respondents/export.ts';
+import { sendDownload } from '../download.ts';
 
 const Status = Type.Union(RESPONDENT_STATUSES.map((s) => Type.Literal(s)));
 const Via = Type.Union(CREATED_VIA.map((s) => Type.Literal(s)));
@@ -146,10 +147,7 @@ export function respondentRoutes(services: Services, requireAdmin: RequireAdmin)
     }, async (request, reply) => {
       const p = await requireAdmin(request, 'admin');
       const survey = await services.surveys.get(p.accountId, (request.params as { slug: string }).slug);
-      reply.header('content-type', 'text/csv; charset=utf-8');
-      reply.header('content-disposition', `attachment; filename="${survey.slug}-respondents.csv"`);
-      reply.header('cache-control', 'no-store');
-      return reply.send(exportCsv(services.database.db, r, survey));
+      return sendDownload(reply, 'text/csv; charset=utf-8', `${survey.slug}-respondents.csv`, exportCsv(services.database.db, r, survey));
     });
 
     app.get('/api/admin/surveys/:slug/respondents/export.json', {
@@ -160,10 +158,7 @@ export function respondentRoutes(services: Services, requireAdmin: RequireAdmin)
     }, async (request, reply) => {
       const p = await requireAdmin(request, 'admin');
       const survey = await services.surveys.get(p.accountId, (request.params as { slug: string }).slug);
-      reply.header('content-type', 'application/x-ndjson; charset=utf-8');
-      reply.header('content-disposition', `attachment; filename="${survey.slug}-respondents.jsonl"`);
-      reply.header('cache-control', 'no-store');
-      return reply.send(exportJsonLines(services.database.db, r, survey));
+      return sendDownload(reply, 'application/x-ndjson; charset=utf-8', `${survey.slug}-respondents.jsonl`, exportJsonLines(services.database.db, r, survey));
     });
 
     app.post('/api/admin/surveys/:slug/respondents/import', {

@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'USER_GENERATION_DISABLED'
   | 'SURVEY_CLOSED'
+  | 'ENTRY_REFUSED'
   | 'NOT_FOUND'
   | 'ROUTE_NOT_FOUND'
   | 'ACCOUNT_NOT_FOUND'
@@ -74,6 +75,7 @@ export function statusFor(code: ErrorCode): number {
     case 'FORBIDDEN':
     case 'USER_GENERATION_DISABLED':
     case 'SURVEY_CLOSED':
+    case 'ENTRY_REFUSED':
       return 403;
     case 'NOT_FOUND':
     case 'ROUTE_NOT_FOUND':

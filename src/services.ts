@@ -17,6 +17,7 @@ import { RespondentImporter } from './respondents/csvImport.ts';
 import { JobsService } from './jobs/service.ts';
 import { RuntimeService } from './runtime/service.ts';
 import { BlocklistService } from './redirects/blocklist.ts';
+import { ReplacementsService } from './redirects/replacements.ts';
 import { RecordsService } from './runtime/records.ts';
 import { RedirectsService } from './redirects/service.ts';
 import { WebhooksService } from './webhooks/service.ts';
@@ -38,6 +39,7 @@ export interface Services {
   importer: RespondentImporter;
   runtime: RuntimeService;
   blocklist: BlocklistService;
+  replacements: ReplacementsService;
   records: RecordsService;
   redirects: RedirectsService;
   webhooks: WebhooksService;
@@ -64,6 +66,7 @@ export async function createServices(config: Config, log: Logger, opts: { pglite
   const importer = new RespondentImporter(db, database, box, surveys, jobs, log);
   const runtime = new RuntimeService(db, database.schemaName);
   const blocklist = new BlocklistService(db);
+  const replacements = new ReplacementsService(db, database.schemaName, box, runtime, respondents, createUser);
   const records = new RecordsService(db, database.schemaName, runtime);
   const redirects = new RedirectsService(db, surveys, box, log);
   const webhooks = new WebhooksService(db, database.schemaName, box, config, surveys, metrics, log);
@@ -86,6 +89,7 @@ export async function createServices(config: Config, log: Logger, opts: { pglite
     importer,
     runtime,
     blocklist,
+    replacements,
     records,
     redirects,
     webhooks,

@@ -35,6 +35,8 @@ export interface RespondentRef {
   userId: number;
   username: string;
   test?: boolean;
+  /** The survey the respondent entered through, when it is another one (a replacement survey). */
+  entrySurveyId?: number | null;
 }
 
 /** The `standard` webhook body; stored as the event's payload and delivered as is. */
@@ -44,6 +46,11 @@ export interface StandardEvent<D = Record<string, unknown>> {
   occurredAt: string;
   survey: { id: number; slug: string; name: string };
   respondent: { userId: number; username: string } | null;
+  /**
+   * Panel mode: the survey the respondent entered through (inBrain's entrySurveyId), present
+   * only when it is not `survey`, i.e. the respondent was moved into `survey` as a replacement.
+   */
+  entrySurvey?: { id: number; slug: string; name: string };
   test?: boolean;
   data: D;
 }
@@ -82,12 +89,17 @@ export async function emitEvent(
   const id = randomUUID();
   const occurredAt = new Date();
   const test = input.respondent?.test === true;
+  const entrySurveyId = input.respondent?.entrySurveyId;
+  const entrySurvey = entrySurveyId && entrySurveyId !== input.survey.id
+    ? rowsOf<{ id: number; slug: string; name: string }>(await tx.execute(sql`SELECT id, slug, name FROM surveys WHERE id = ${entrySurveyId}`))[0]
+    : undefined;
   const event: StandardEvent = {
     id,
     type: input.type,
     occurredAt: occurredAt.toISOString(),
     survey: { id: input.survey.id, slug: input.survey.slug, name: input.survey.name },
     respondent: input.respondent ? { userId: input.respondent.userId, username: input.respondent.username } : null,
+    ...(entrySurvey ? { entrySurvey: { id: entrySurvey.id, slug: entrySurvey.slug, name: entrySurvey.name } } : {}),
     ...(test ? { test: true } : {}),
     data: input.data,
   };

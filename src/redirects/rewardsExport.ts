@@ -1,20 +1,23 @@
 /**
  * The per-survey rewards export: every record with an outcome, with the reward and rewardId
- * given on its redirect, so a panel can reconcile. Streamed in keyset batches; cells a
+ * given on its redirect, so a panel can reconcile. `entry_survey` is the survey the respondent
+ * entered through (another one when a replacement survey took them); columns added later go
+ * at the end, so consumers reading by position keep working. Streamed in keyset batches; cells a
  * partner controls (username) are neutralised against formula injection.
  */
 import { Readable } from 'node:stream';
-import { and, asc, eq, gt, isNotNull } from 'drizzle-orm';
+import { and, asc, eq, gt, isNotNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { records, respondents } from '../db/schema/index.ts';
+import { records, respondents, surveys } from '../db/schema/index.ts';
 import { csvRow } from '../lib/csv.ts';
 
-export const REWARD_COLUMNS = ['record_id', 'user_id', 'username', 'outcome', 'status', 'reward', 'reward_id', 'test', 'submitted_at'];
+export const REWARD_COLUMNS = ['record_id', 'user_id', 'username', 'outcome', 'status', 'reward', 'reward_id', 'test', 'submitted_at', 'attempt', 'entry_survey'];
 /** Written as they are: ids, our own words, numbers, UUIDs and timestamps. */
-const PLAIN = new Set([0, 1, 3, 4, 6, 7, 8]);
+const PLAIN = new Set([0, 1, 3, 4, 6, 7, 8, 9]);
 const BATCH = 1000;
 
-export function rewardsCsv(db: Db, surveyId: number): Readable {
+export function rewardsCsv(db: Db, survey: { id: number; slug: string }): Readable {
+  const surveyId = survey.id;
   return Readable.from((async function* () {
     yield csvRow(REWARD_COLUMNS, new Set(REWARD_COLUMNS.map((_, i) => i)));
     let after = 0;
@@ -23,6 +26,7 @@ export function rewardsCsv(db: Db, surveyId: number): Readable {
         .select({
           id: records.id, userId: respondents.id, username: respondents.username, outcome: records.outcome, status: records.statusCode,
           reward: records.reward, rewardId: records.rewardId, test: respondents.test, submittedAt: records.submittedAt,
+          attempt: records.attempt, entrySurvey: sql<string | null>`(SELECT s.slug FROM ${surveys} s WHERE s.id = ${respondents.entrySurveyId})`,
         })
         .from(records)
         .innerJoin(respondents, eq(respondents.id, records.respondentId))
@@ -32,7 +36,7 @@ export function rewardsCsv(db: Db, surveyId: number): Readable {
       if (rows.length === 0) return;
       let out = '';
       for (const r of rows) {
-        out += csvRow([r.id, r.userId, r.username, r.outcome, r.status, r.reward, r.rewardId, r.test ? 'true' : 'false', r.submittedAt?.toISOString() ?? null], PLAIN);
+        out += csvRow([r.id, r.userId, r.username, r.outcome, r.status, r.reward, r.rewardId, r.test ? 'true' : 'false', r.submittedAt?.toISOString() ?? null, r.attempt, r.entrySurvey ?? survey.slug], PLAIN);
       }
       yield out;
       after = rows[rows.length - 1].id;

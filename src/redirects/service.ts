@@ -88,11 +88,12 @@ export class RedirectsService {
    * attempted): `outcomeUrls.disqualified` with `status`, signed; null = show an error page.
    * The respondent is not trusted here (the link may be forged), so only survey-level values fill it.
    */
-  entryFailureUrl(survey: SurveyRow, status: number): string | null {
-    const anonymous: RedirectRespondent = { id: 0, username: '', redirectUrl: null, customFields: {}, entryParams: {} };
+  entryFailureUrl(survey: SurveyRow, status: number, who?: Pick<RedirectRespondent, 'id' | 'username' | 'customFields' | 'entryParams'>): string | null {
+    // The entrant, when entry could tell who it is: the panel learns which of its members was turned away.
+    const respondent: RedirectRespondent = who ? { ...who, redirectUrl: null } : { id: 0, username: '', redirectUrl: null, customFields: {}, entryParams: {} };
     return computeRedirect({
       survey,
-      respondent: anonymous,
+      respondent,
       outcome: 'disqualified',
       statusCode: status,
       reward: null,

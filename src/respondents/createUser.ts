@@ -10,7 +10,7 @@
  */
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { sql } from 'drizzle-orm';
-import type { Database, Db } from '../db/client.ts';
+import type { Database, Db, Tx } from '../db/client.ts';
 import { rowsOf } from '../db/client.ts';
 import { AppError } from '../errors.ts';
 import type { SurveysService, SurveyRow } from '../surveys/service.ts';
@@ -154,20 +154,28 @@ export class CreateUserService {
     }
 
     const { row, created } = await this.db.transaction(async (tx) => {
-      if (typeof payload.jti === 'string') {
-        const until = typeof payload.exp === 'number' ? new Date(payload.exp * 1000) : new Date(Date.now() + JTI_TTL_WITHOUT_EXP_SECONDS * 1000);
-        // A used jti whose time is up may be used again (its token has expired by then).
-        const fresh = rowsOf(await tx.execute(sql`
-          INSERT INTO used_jwt_ids (survey_id, jti, expires_at) VALUES (${survey.id}, ${payload.jti}, ${until.toISOString()}::timestamptz)
-          ON CONFLICT (survey_id, jti) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE used_jwt_ids.expires_at < now()
-          RETURNING 1`));
-        if (fresh.length === 0) throw new AppError('TOKEN_REPLAYED', 'this token (jti) has been used already');
-      }
+      await this.useJti(tx, survey, payload);
       // JWT claim `test: true` (panel mode) makes a test respondent; set at creation only.
       return this.respondents.upsertIn(tx, survey, username, changes, 'jwt', '/claims', payload.test === true);
     });
     this.sweep();
     return done(row, created);
+  }
+
+  /**
+   * Marks the token's `jti` (if any) used for `survey`, in the caller's transaction: 409
+   * TOKEN_REPLAYED when it was used already. Also called when a create-user link moves the
+   * respondent into a replacement survey, so the link cannot be replayed there either.
+   */
+  async useJti(tx: Tx, survey: Pick<SurveyRow, 'id'>, payload: JWTPayload): Promise<void> {
+    if (typeof payload.jti !== 'string') return;
+    const until = typeof payload.exp === 'number' ? new Date(payload.exp * 1000) : new Date(Date.now() + JTI_TTL_WITHOUT_EXP_SECONDS * 1000);
+    // A used jti whose time is up may be used again (its token has expired by then).
+    const fresh = rowsOf(await tx.execute(sql`
+      INSERT INTO used_jwt_ids (survey_id, jti, expires_at) VALUES (${survey.id}, ${payload.jti}, ${until.toISOString()}::timestamptz)
+      ON CONFLICT (survey_id, jti) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE used_jwt_ids.expires_at < now()
+      RETURNING 1`));
+    if (fresh.length === 0) throw new AppError('TOKEN_REPLAYED', 'this token (jti) has been used already');
   }
 
   /** Drops used jtis whose time is up, at most once a minute per process, off the request path. */

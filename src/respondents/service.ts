@@ -81,10 +81,11 @@ export function newAuthToken(box: SecretBox): { token: string; sealed: string; h
   return { token, sealed: box.seal(token), hash: sha256Hex(token) };
 }
 
-export const respondentRef = (row: Pick<RespondentRow, 'id' | 'username' | 'test'>): RespondentRef => ({
+export const respondentRef = (row: Pick<RespondentRow, 'id' | 'username' | 'test'> & { entrySurveyId?: number | null }): RespondentRef => ({
   userId: row.id,
   username: row.username,
   test: row.test,
+  entrySurveyId: row.entrySurveyId ?? null,
 });
 
 /** The respondent's data as events carry it: no token, no password hash. */

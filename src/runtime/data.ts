@@ -15,7 +15,7 @@ export type HistoryRow = typeof recordHistory.$inferSelect;
 export const LABEL_KEYS = ['l1', 'l2', 'l3', 'l4', 'l5', 'l6', 'l7', 'l8', 'l9', 'l10'] as const;
 
 export function eventRespondent(r: RespondentRow): RespondentRef {
-  return { userId: r.id, username: r.username, test: r.test };
+  return { userId: r.id, username: r.username, test: r.test, entrySurveyId: r.entrySurveyId };
 }
 
 export interface LabelledAnswer {
@@ -51,9 +51,13 @@ export function labelsOf(r: RespondentRow): Record<string, string | null> {
 export function submissionData(def: Definition | null, record: RecordRow, respondent: RespondentRow): Record<string, unknown> {
   return {
     recordId: record.id,
+    attempt: record.attempt,
     definitionVersion: record.definitionVersion,
     outcome: record.outcome,
     status: record.statusCode,
+    // Panel mode: what the redirect paid, so the partner can reconcile on rewardId.
+    reward: record.reward,
+    rewardId: record.rewardId,
     answers: labelledAnswers(def, record.answers),
     startedAt: (respondent.startedAt ?? record.createdAt).toISOString(),
     createdAt: record.createdAt.toISOString(),

@@ -3,7 +3,7 @@
  * exit). Every change and its event commit in one transaction; the respondent row is locked
  * first in every respondent write, so one respondent's concurrent calls run one at a time.
  */
-import { and, count, desc, eq, sql } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import { rowsOf, type Db, type Tx } from '../db/client.ts';
 import { recordHistory, records, respondents, surveyDefinitions, surveys, type Outcome } from '../db/schema/index.ts';
 import { AppError, type FieldError } from '../errors.ts';
@@ -206,7 +206,8 @@ export class RuntimeService {
       } else if (rule) {
         outcome = rule.outcome;
         status = rule.status ?? this.statusFor(survey, outcome);
-      } else if (await this.quotaReached(tx, survey)) {
+      } else if (!respondent.test && (await this.quotaReached(tx, survey))) {
+        // Test respondents may take a full survey (panel mode) and never count toward it.
         outcome = 'quota_full';
         status = this.statusFor(survey, outcome);
       } else {
@@ -225,6 +226,29 @@ export class RuntimeService {
       const version = record?.definitionVersion ?? survey.definitionVersion;
       const def = await this.definition(survey.id, version, tx);
       return this.finish(tx, survey, respondent, record, attempt, version, def, 'exited', this.statusFor(survey, 'exited'), resolveRedirect);
+    });
+  }
+
+  /**
+   * A respondent comes in (entry link, sign-in, or a move into a replacement survey): their
+   * first entry, or their first after an outcome when the survey allows more attempts (the
+   * entry guard has checked that attempts are left), starts a session: status `started`,
+   * `startedAt` set once, and a `session.started` event with the attempt number. Entering again
+   * mid-attempt changes nothing and tells nobody. Runs in `tx` when given (the move's).
+   */
+  async startSession(survey: SurveyRow, respondentId: number, tx?: Tx): Promise<void> {
+    if (!tx) return this.db.transaction((t) => this.startSession(survey, respondentId, t));
+    const startable = maxAttempts(survey.settings) > 1 ? ['created', ...FINISHED] : ['created'];
+    const [row] = await tx
+      .update(respondents)
+      .set({ status: 'started', startedAt: sql`coalesce(${respondents.startedAt}, now())`, updatedAt: new Date() })
+      .where(and(eq(respondents.id, respondentId), inArray(respondents.status, startable as RespondentRow['status'][])))
+      .returning();
+    if (!row) return;
+    const [{ n }] = await tx.select({ n: count() }).from(records).where(and(eq(records.respondentId, row.id), sql`${records.outcome} IS NOT NULL`));
+    await emitEvent(tx, this.schemaName, {
+      type: 'session.started', survey: surveyRef(survey), respondent: eventRespondent(row),
+      data: { attempt: Number(n) + 1, startedAt: new Date().toISOString(), entryParams: row.entryParams },
     });
   }
 

@@ -2,7 +2,7 @@
  * Surveys: CRUD within an account, settings validation and sealed secrets.
  * Another account's survey is "not found" on every verb: nothing about it leaks.
  */
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { surveys } from '../db/schema/index.ts';
 import { AppError, type FieldError } from '../errors.ts';
@@ -130,6 +130,7 @@ export class SurveysService {
         .onConflictDoNothing({ target: surveys.slug })
         .returning();
       if (inserted.length === 0) throw new AppError('SLUG_TAKEN', `the slug "${input.slug}" is taken`);
+      await this.checkReplacements(tx as unknown as Db, inserted[0]);
       for (const hook of this.afterSave) await hook(tx as unknown as Db, inserted[0]);
       return this.view(inserted[0]);
     });
@@ -142,9 +143,26 @@ export class SurveysService {
       const columns = this.split(input, current);
       this.validate({ ...current, ...columns } as SurveyRow, current);
       const [row] = await tx.update(surveys).set({ ...columns, updatedAt: new Date() }).where(eq(surveys.id, current.id)).returning();
+      if (input.replacements !== undefined) await this.checkReplacements(tx as unknown as Db, row);
       for (const hook of this.afterSave) await hook(tx as unknown as Db, row);
       return this.view(row);
     });
+  }
+
+  /**
+   * Panel mode: `replacements` must name other surveys of the same account. Checked when the
+   * list is written (a survey deleted later is skipped at entry). Throws inside the caller's
+   * transaction, so a bad list writes nothing.
+   */
+  private async checkReplacements(db: Db, row: SurveyRow) {
+    const list = (row.settings.replacements as string[] | undefined) ?? [];
+    if (list.length === 0) return;
+    const found = await db.select({ slug: surveys.slug }).from(surveys).where(and(eq(surveys.accountId, row.accountId), inArray(surveys.slug, list)));
+    const known = new Set(found.map((f) => f.slug));
+    const fields = list.flatMap((slug, i) =>
+      slug === row.slug ? [{ path: `/body/replacements/${i}`, message: 'is this survey itself' }]
+        : known.has(slug) ? [] : [{ path: `/body/replacements/${i}`, message: `no survey "${slug}" in this account` }]);
+    if (fields.length > 0) throw new AppError('VALIDATION_FAILED', fields.map((f) => `${f.path}: ${f.message}`).join('; '), { fields });
   }
 
   async remove(accountId: number, slug: string): Promise<void> {

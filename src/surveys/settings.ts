@@ -57,6 +57,11 @@ export const ExtraSettings = {
   entryParams: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), { maxItems: 50, uniqueItems: true })),
   requireSignedEntry: Type.Optional(Type.Boolean()),
   entryScreening: Type.Optional(Type.Array(EntryScreeningRule, { maxItems: 50 })),
+  /**
+   * Panel mode: surveys of the same account, tried in order, that take a respondent this
+   * survey turns away at entry (closed, full, or screened out on `entryScreening`).
+   */
+  replacements: Type.Optional(Type.Array(Slug, { maxItems: 20, uniqueItems: true })),
   reviewLevels: Type.Optional(Type.Array(ReviewLevel, { maxItems: 50 })),
   /** Attempts a respondent may make (default 1); each new attempt after an outcome is a new record. */
   maxAttemptsPerRespondent: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),

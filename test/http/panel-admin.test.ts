@@ -102,7 +102,7 @@ describe('panel mode: blocklist, test respondents, rewards export', () => {
     expect(csv.statusCode).toBe(200);
     expect(csv.headers['content-type']).toContain('text/csv');
     const lines = csv.body.trim().split(/\r?\n/);
-    expect(lines[0]).toBe('record_id,user_id,username,outcome,status,reward,reward_id,test,submitted_at');
+    expect(lines[0]).toBe('record_id,user_id,username,outcome,status,reward,reward_id,test,submitted_at,attempt,entry_survey');
     expect(lines).toHaveLength(2); // b has no outcome
     const cells = lines[1].split(',');
     expect(cells[1]).toBe(String(a.respondent.id));
@@ -110,6 +110,7 @@ describe('panel mode: blocklist, test respondents, rewards export', () => {
     expect(cells[3]).toBe('completed');
     expect(cells[5]).toBe(url.searchParams.get('reward'));
     expect(cells[6]).toBe(url.searchParams.get('rewardId'));
+    expect(cells.slice(9)).toEqual(['1', slug]);
     expect(b.respondent.id).toBeGreaterThan(0);
     expect((await ctx.inject({ method: 'GET', url: `/api/admin/surveys/${slug}/rewards.csv` })).statusCode).toBe(401);
   });

@@ -201,10 +201,13 @@ describe('respondent session', () => {
     const types = (await eventsOf(ctx, survey.id)).map((e) => e.type);
     expect(types.filter((t) => t === 'submission.completed')).toHaveLength(2);
     expect(types.filter((t) => t === 'session.quota_full')).toHaveLength(4);
-    // Test respondents never take a place.
+    // Test respondents may still complete a full survey (panel mode), and never take a place.
     const tester = await newRespondent(ctx, slug, { test: true });
     const t = await ctx.inject({ method: 'POST', url: `/api/surveys/${slug}/session/submit`, headers: tester.headers });
-    expect(t.json().outcome).toBe('quota_full');
+    expect(t.json().outcome).toBe('completed');
+    const late = await newRespondent(ctx, slug);
+    const l = await ctx.inject({ method: 'POST', url: `/api/surveys/${slug}/session/submit`, headers: late.headers });
+    expect(l.json().outcome).toBe('quota_full');
   });
 
   it('writes nothing when any step of the submit fails (one transaction)', async () => {

@@ -55,14 +55,14 @@ export function panelRoutes(services: Services, requireAdmin: RequireAdmin): Fas
     app.get('/api/admin/surveys/:slug/rewards.csv', {
       schema: {
         tags: ['panel'],
-        summary: 'Every record with an outcome and its reward: record_id,user_id,username,outcome,status,reward,reward_id,test,submitted_at (streamed)',
+        summary: 'Every record with an outcome and its reward: record_id,user_id,username,outcome,status,reward,reward_id,test,submitted_at,attempt,entry_survey (streamed)',
         params: SlugParams,
         response: { 200: Type.String({ description: 'text/csv' }), ...errors(401, 403, 404) },
       },
     }, async (request, reply) => {
       const p = await requireAdmin(request, 'admin');
       const survey = await services.surveys.get(p.accountId, (request.params as { slug: string }).slug);
-      return sendDownload(reply, 'text/csv; charset=utf-8', `${survey.slug}-rewards.csv`, rewardsCsv(services.database.db, survey.id));
+      return sendDownload(reply, 'text/csv; charset=utf-8', `${survey.slug}-rewards.csv`, rewardsCsv(services.database.db, survey));
     });
   };
 }

@@ -27,9 +27,18 @@ export interface EntryContext {
   via: EntryVia;
 }
 
+/** A guard moved the respondent into another survey (a replacement): sign them in there. */
+export interface EntryDiversion {
+  survey: SurveyRow;
+  respondent: RespondentRow;
+}
+
 export interface EntryHooks {
-  /** Before sign-in, once the survey is known. Return true when the guard has answered the request. */
-  guards: ((ctx: EntryContext) => Promise<boolean>)[];
+  /**
+   * Before sign-in, once the survey is known. Return true when the guard has answered the
+   * request, or a diversion to sign the respondent in to another survey instead.
+   */
+  guards: ((ctx: EntryContext) => Promise<boolean | EntryDiversion>)[];
   /** After the respondent is known (created or found), inside the request. */
   listeners: ((ctx: EntryContext & { respondent: RespondentRow }) => Promise<void>)[];
 }
@@ -43,10 +52,16 @@ const EntryQuery = Type.Object(
   { additionalProperties: true },
 );
 const Html = { 200: Type.String({ description: 'The survey page (HTML)' }), 302: Type.Null({ description: 'Signed in: on to the survey page' }) };
+/** Present when the entry survey turned the respondent away and a replacement survey took them. */
+const Moved = {
+  surveyId: Type.Optional(Type.String({ description: 'Panel mode: the replacement survey (slug) the respondent was moved into; use it from now on' })),
+  entrySurveyId: Type.Optional(Type.String({ description: 'Panel mode: the survey (slug) the respondent entered through' })),
+};
 const SignedIn = Type.Object({
   accessToken: Type.String({ description: 'Bearer token for the respondent API' }),
   userId: Type.Integer(),
   username: Type.String(),
+  ...Moved,
 });
 const CreateUserAnswer = Type.Object({
   userId: Type.Integer(),
@@ -54,6 +69,7 @@ const CreateUserAnswer = Type.Object({
   redirect: Nullable(Type.String({ description: "The respondent's stored redirect URL" })),
   authToken: Type.String(),
   authUrl: Type.String(),
+  ...Moved,
 });
 const CreateUserQuery = Type.Object({ params: Type.Optional(Type.String({ maxLength: 16384, description: 'The create-user JWT' })) }, { additionalProperties: true });
 const CreateUserBody = Type.Union([
@@ -74,10 +90,17 @@ export function respondentEntryRoutes(services: Services, hooks: EntryHooks = { 
     if (retry !== null) throw new AppError('RATE_LIMITED', 'too many requests; try again later', undefined, { 'retry-after': String(retry) });
   }
 
-  async function guard(ctx: EntryContext): Promise<boolean> {
-    for (const g of hooks.guards) if (await g(ctx)) return true;
-    return false;
+  /** 'answered' when a guard has answered, a diversion, or null to go on. */
+  async function guard(ctx: EntryContext): Promise<'answered' | EntryDiversion | null> {
+    for (const g of hooks.guards) {
+      const r = await g(ctx);
+      if (r === true) return 'answered';
+      if (r) return r;
+    }
+    return null;
   }
+  /** What API entries add when the respondent was moved: the survey to use from now on. */
+  const moved = (entry: SurveyRow, d: EntryDiversion) => ({ surveyId: d.survey.slug, entrySurveyId: entry.slug });
   async function entered(ctx: EntryContext, respondent: RespondentRow) {
     for (const l of hooks.listeners) await l({ ...ctx, respondent });
   }
@@ -91,7 +114,12 @@ export function respondentEntryRoutes(services: Services, hooks: EntryHooks = { 
       throw new AppError('INVALID_TOKEN', 'This sign-in link is not valid. It may have been replaced by a newer one: ask whoever sent it for a new link.');
     }
     const ctx: EntryContext = { request, reply, survey: found.survey, via };
-    if (await guard(ctx)) return reply;
+    const g = await guard(ctx);
+    if (g === 'answered') return reply;
+    if (g) {
+      await services.respondentSessions.setCookie(reply, g.respondent);
+      return reply.redirect(surveyPage(g.survey.slug), 302);
+    }
     await entered(ctx, found.respondent);
     await services.respondentSessions.setCookie(reply, found.respondent);
     return reply.redirect(surveyPage(found.survey.slug), 302);
@@ -121,7 +149,12 @@ export function respondentEntryRoutes(services: Services, hooks: EntryHooks = { 
         rateLimit(request);
         const survey = await services.surveys.getPublic(slug);
         const ctx: EntryContext = { request, reply, survey, via: 'createUser' };
-        if (await guard(ctx)) return reply;
+        const g = await guard(ctx);
+        if (g === 'answered') return reply;
+        if (g) {
+          await services.respondentSessions.setCookie(reply, g.respondent);
+          return reply.redirect(surveyPage(g.survey.slug), 302);
+        }
         const result = await services.createUser.createUser(survey, jwt);
         await entered(ctx, result.respondent);
         await services.respondentSessions.setCookie(reply, result.respondent);
@@ -149,7 +182,7 @@ export function respondentEntryRoutes(services: Services, hooks: EntryHooks = { 
       schema: {
         tags: ['respondent entry'], summary: 'Exchange an auth token for a respondent access token (API clients)', params: SlugOnly,
         body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 2048 }) }, { additionalProperties: false }),
-        response: { 200: SignedIn, ...errors(400, 401, 404, 429) },
+        response: { 200: SignedIn, ...errors(400, 401, 403, 404, 429) },
       },
     }, async (request, reply) => {
       rateLimit(request);
@@ -158,7 +191,9 @@ export function respondentEntryRoutes(services: Services, hooks: EntryHooks = { 
       const found = await services.respondents.findByToken((request.body as { token: string }).token);
       if (!found || found.survey.id !== survey.id) throw new AppError('INVALID_TOKEN', 'the auth token is not valid for this survey');
       const ctx: EntryContext = { request, reply, survey, via: 'api-auth' };
-      if (await guard(ctx)) return reply;
+      const g = await guard(ctx);
+      if (g === 'answered') return reply;
+      if (g) return { accessToken: await services.respondentSessions.issue(g.respondent), userId: g.respondent.id, username: g.respondent.username, ...moved(survey, g) };
       await entered(ctx, found.respondent);
       return { accessToken: await services.respondentSessions.issue(found.respondent), userId: found.respondent.id, username: found.respondent.username };
     });
@@ -167,7 +202,7 @@ export function respondentEntryRoutes(services: Services, hooks: EntryHooks = { 
       schema: {
         tags: ['respondent entry'], summary: 'Sign in with username and password (respondents that have one); rate-limited', params: SlugOnly,
         body: Type.Object({ username: Type.String({ minLength: 1, maxLength: 1024 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false }),
-        response: { 200: SignedIn, ...errors(400, 401, 404, 429) },
+        response: { 200: SignedIn, ...errors(400, 401, 403, 404, 429) },
       },
     }, async (request, reply) => {
       const { slug } = request.params as { slug: string };
@@ -176,7 +211,12 @@ export function respondentEntryRoutes(services: Services, hooks: EntryHooks = { 
       rateLimit(request, `${slug}\u0000${username}`, perLogin);
       const { respondent, survey } = await services.respondents.checkPassword(slug, username, password);
       const ctx: EntryContext = { request, reply, survey, via: 'api-login' };
-      if (await guard(ctx)) return reply;
+      const g = await guard(ctx);
+      if (g === 'answered') return reply;
+      if (g) {
+        await services.respondentSessions.setCookie(reply, g.respondent);
+        return { accessToken: await services.respondentSessions.issue(g.respondent), userId: g.respondent.id, username: g.respondent.username, ...moved(survey, g) };
+      }
       await entered(ctx, respondent);
       // Browsers that sign in with a password keep a session cookie too.
       await services.respondentSessions.setCookie(reply, respondent);
@@ -203,7 +243,15 @@ export function respondentEntryRoutes(services: Services, hooks: EntryHooks = { 
       if (token === undefined && typeof body.params === 'string') token = body.params;
       const survey = await services.surveys.getPublic(slug);
       const ctx: EntryContext = { request, reply, survey, via: 'api-create-user' };
-      if (await guard(ctx)) return reply;
+      const g = await guard(ctx);
+      if (g === 'answered') return reply;
+      if (g) {
+        const authToken = services.respondents.token(g.respondent);
+        return {
+          userId: g.respondent.id, username: g.respondent.username, redirect: g.respondent.redirectUrl,
+          authToken, authUrl: services.respondents.authUrls(g.survey, authToken).authUrl, ...moved(survey, g),
+        };
+      }
       const result = await services.createUser.createUser(survey, token);
       await entered(ctx, result.respondent);
       return {

@@ -71,6 +71,7 @@ export interface ListFilters {
   search?: string;
   labels?: Partial<Record<Label, string>>;
   createdVia?: CreatedVia;
+  test?: boolean;
 }
 
 /** The fields whose change is reported in `respondent.updated` (never secrets). */
@@ -219,6 +220,7 @@ export class RespondentsService {
     if (after !== null) where.push(gt(respondents.id, after));
     if (f.status) where.push(eq(respondents.status, f.status));
     if (f.createdVia) where.push(eq(respondents.createdVia, f.createdVia));
+    if (f.test !== undefined) where.push(eq(respondents.test, f.test));
     for (const l of LABELS) {
       const v = f.labels?.[l];
       if (v !== undefined) where.push(eq(respondents[l], v));

@@ -28,6 +28,8 @@ export interface RecordFilter {
   outcome?: Outcome;
   /** A level id, or "none" for records never reviewed. */
   reviewLevel?: string;
+  /** Only test respondents' records (true) or only real ones (false). */
+  test?: boolean;
 }
 
 const levelRef = (l: ReviewLevelSetting): LevelRef => ({ id: l.id, seq: l.seq, name: l.name, lock: l.lock });
@@ -41,6 +43,7 @@ export class RecordsService {
       f.status === 'in_progress' ? isNull(records.outcome) : f.status === 'finished' ? isNotNull(records.outcome) : undefined,
       f.outcome ? eq(records.outcome, f.outcome) : undefined,
       f.reviewLevel === 'none' ? isNull(records.reviewLevel) : f.reviewLevel ? eq(records.reviewLevel, f.reviewLevel) : undefined,
+      f.test === undefined ? undefined : eq(respondents.test, f.test),
     );
   }
 

@@ -123,6 +123,12 @@ describe('docs/integration.md', () => {
     expect(paths).toContain('/hooks/hmac');
     expect(paths).toContain('/hooks/sync');
     expect(res.stdout).toMatch(/^valid$/m); // surveybridge verify-link accepted the real redirect
+    // Panel mode: the closed survey's create-user links land on the replacement, which pays and names both surveys.
+    expect(res.stdout).toMatch(/^302 http:\/\/127\.0\.0\.1:\d+\/surveys\/backup$/m);
+    expect(res.stdout).toContain('{"username":"panel-8","surveyId":"backup","entrySurveyId":"demo"}');
+    expect(res.stdout).toMatch(/^https:\/\/panel\.example\/complete\?surveyId=backup&entrySurveyId=demo&userId=panel-8&reward=4&rewardId=[0-9a-f-]{36}&hash=/m);
+    expect(res.stdout).toMatch(/^panel-8,completed,,4,1,demo$/m);
+    expect(res.stdout).toContain('{"code":"ENTRY_REFUSED","details":{"status":9}}');
     // The inbound add-respondent reached the hmac endpoint through the worker, and verifies with the SDK.
     const whsec = /^__HOOK_SECRET=(whsec_\S+)$/m.exec(res.stdout)?.[1];
     expect(whsec).toBeDefined();

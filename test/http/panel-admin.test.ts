@@ -56,6 +56,11 @@ describe('panel mode: blocklist, test respondents, rewards export', () => {
     expect(plain.json().test).toBe(false);
     const created = (await eventsOf(ctx, survey.id)).filter((e) => e.type === 'respondent.created');
     expect(created.map((e) => (e.payload as { test?: boolean }).test === true)).toEqual([true, false]);
+    // Dashboards count real respondents only: the list filters on test.
+    const list = async (q: string) => (await ctx.inject({ method: 'GET', url: `/api/admin/surveys/${slug}/respondents?${q}`, headers: admin.headers })).json().items.map((r: { username: string }) => r.username);
+    expect(await list('test=false')).toEqual(['plain']);
+    expect(await list('test=true')).toEqual(['tester']);
+    expect((await ctx.inject({ method: 'GET', url: `/api/admin/surveys/${slug}/respondents?test=maybe`, headers: admin.headers })).statusCode).toBe(400);
 
     // JWT claim test: true, even into a closed survey; without it a closed survey refuses.
     await ctx.inject({ method: 'PATCH', url: `/api/admin/surveys/${slug}`, headers: admin.headers, payload: { state: 'closed' } });
@@ -66,7 +71,16 @@ describe('panel mode: blocklist, test respondents, rewards export', () => {
     expect(row.test).toBe(true);
     const api = await ctx.inject({ method: 'POST', url: `/api/surveys/${slug}/create-user`, payload: { token: await jwt({ username: 'jwt-plain' }) } });
     expect(api.statusCode).toBe(403);
-    expect(api.json().error.code).toBe('SURVEY_CLOSED');
+    expect(api.json().error).toMatchObject({ code: 'SURVEY_CLOSED', details: { status: 6 } });
+    // A test respondent completes the closed survey; the records list tells real from test.
+    const tester = await ctx.services().respondents.find(survey.id, 'jwt-tester');
+    const bearer = { authorization: `Bearer ${await ctx.services().respondentSessions.issue(tester!)}` };
+    const saved = await ctx.inject({ method: 'PUT', url: `/api/surveys/${slug}/session/answers`, headers: bearer, payload: { answers: { name: 'T', age: 40 } } });
+    expect(saved.statusCode, saved.body).toBe(200);
+    const sub = await ctx.inject({ method: 'POST', url: `/api/surveys/${slug}/session/submit`, headers: bearer, payload: {} });
+    expect(sub.statusCode, sub.body).toBe(200);
+    const recs = async (q: string) => (await ctx.inject({ method: 'GET', url: `/api/admin/surveys/${slug}/records?outcome=completed&${q}`, headers: admin.headers })).json().items.length;
+    expect([await recs('test=true'), await recs('test=false')]).toEqual([1, 0]);
   });
 
   it('reads the reserved CSV column test (not a custom field) and marks those respondents and their events', async () => {

@@ -3,7 +3,7 @@ import { asc, eq } from 'drizzle-orm';
 import { SignJWT } from 'jose';
 import { setupApp } from '../helpers/app.ts';
 import { records, respondents } from '../../src/db/schema/index.ts';
-import { activeSurvey, newRespondent } from './runtimeFixtures.ts';
+import { activeSurvey, eventsOf, newRespondent } from './runtimeFixtures.ts';
 
 const FAILURE = 'https://partner.example/failure';
 const OK = 'https://partner.example/ok';
@@ -20,7 +20,7 @@ describe('panel mode: attempts, partial rewards, test termination', () => {
 
   it('starts a new record per attempt with maxAttemptsPerRespondent > 1, and refuses entry after the N-th with status 10', async () => {
     const admin = await ctx.newAdmin();
-    const { slug } = await activeSurvey(ctx, admin, DEF, { outcomeUrls: { disqualified: FAILURE }, maxAttemptsPerRespondent: 2 });
+    const { slug, survey } = await activeSurvey(ctx, admin, DEF, { outcomeUrls: { disqualified: FAILURE }, maxAttemptsPerRespondent: 2 });
     const r = await newRespondent(ctx, slug);
     expect((await ctx.inject({ method: 'PUT', url: api(slug, '/answers'), headers: r.headers, payload: { answers: { q: 'one' } } })).statusCode).toBe(200);
     expect((await ctx.inject({ method: 'POST', url: api(slug, '/submit'), headers: r.headers, payload: {} })).statusCode).toBe(200);
@@ -30,6 +30,10 @@ describe('panel mode: attempts, partial rewards, test termination', () => {
     const again = await ctx.inject({ method: 'GET', url: `/surveys/${slug}?auth=${r.token}` });
     expect(again.statusCode).toBe(302);
     expect(again.headers.location).toBe(`/surveys/${slug}`);
+    // The new attempt is announced, numbered; entering again mid-attempt announces nothing.
+    await ctx.inject({ method: 'GET', url: `/a/${r.token}` });
+    const started = (await eventsOf(ctx, survey.id)).filter((e) => e.type === 'session.started');
+    expect(started.map((e) => e.data.attempt)).toEqual([2]);
     const session = await ctx.inject({ method: 'GET', url: api(slug, ''), headers: r.headers });
     expect(session.statusCode, session.body).toBe(200);
     expect(session.json()).toMatchObject({ state: 'not_started', answers: {}, recordId: null });
@@ -42,6 +46,8 @@ describe('panel mode: attempts, partial rewards, test termination', () => {
 
     const rows = await recordsOf(r.respondent.id);
     expect(rows.map((x) => [x.attempt, x.outcome, (x.answers as { q: string }).q])).toEqual([[1, 'completed', 'one'], [2, 'completed', 'two']]);
+    const outcomes = (await eventsOf(ctx, survey.id)).filter((e) => e.type === 'submission.completed');
+    expect(outcomes.map((e) => e.data.attempt)).toEqual([1, 2]);
 
     const third = await ctx.inject({ method: 'GET', url: `/surveys/${slug}?auth=${r.token}` });
     expect(String(third.headers.location)).toBe(`${FAILURE}?status=10`);

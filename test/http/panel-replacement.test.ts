@@ -103,6 +103,10 @@ describe('panel mode: replacement surveys', () => {
     expect(res.headers.location, res.body).toBe(`/surveys/${b.slug}`);
     expect(await rowOf(b.survey.id, 'jwt-1')).toMatchObject({ createdVia: 'replacement', entrySurveyId: entry.survey.id, l2: 'from-claim', entryParams: { mid: 'M-2' } });
     expect((await rowsIn(entry.survey.id)).map((x) => x.username)).toEqual([first.respondent.username]);
+    // The move starts their session in the replacement: created, then started (attempt 1).
+    const types = (await eventsOf(ctx, b.survey.id)).map((e) => [e.type, e.data.attempt ?? null, (e.payload as { entrySurvey?: { slug: string } }).entrySurvey?.slug]);
+    expect(types).toEqual([['respondent.created', null, entry.slug], ['session.started', 1, entry.slug]]);
+    expect((await rowOf(b.survey.id, 'jwt-1')).status).toBe('started');
 
     const replay = await ctx.inject({ method: 'GET', url: `/surveys/${entry.slug}?createUser=${token}` });
     expect(replay.statusCode).toBe(401);

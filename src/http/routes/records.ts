@@ -59,6 +59,7 @@ export function recordRoutes(services: Services, requireAdmin: RequireAdmin): Fa
           status: Type.Optional(Type.Union([Type.Literal('in_progress'), Type.Literal('finished')])),
           outcome: Type.Optional(OutcomeEnum),
           reviewLevel: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'a level id, or "none"' })),
+          test: Type.Optional(Type.Boolean({ description: 'true: only test respondents; false: only real ones (what dashboards count)' })),
         }),
         response: { 200: ListOf(RecordView), ...errors(400, 401, 404) },
       },
@@ -66,7 +67,7 @@ export function recordRoutes(services: Services, requireAdmin: RequireAdmin): Fa
       const p = await requireAdmin(request);
       const survey = await services.surveys.get(p.accountId, (request.params as { slug: string }).slug);
       const q = request.query as RecordFilter & { limit?: number; cursor?: string };
-      return records.list(survey, { status: q.status, outcome: q.outcome, reviewLevel: q.reviewLevel }, q.limit ?? 50, q.cursor);
+      return records.list(survey, { status: q.status, outcome: q.outcome, reviewLevel: q.reviewLevel, test: q.test }, q.limit ?? 50, q.cursor);
     });
 
     app.get('/api/admin/surveys/:slug/records/:id', {

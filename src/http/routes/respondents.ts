@@ -66,6 +66,7 @@ const ListQuery = Type.Object({
   cursor: Type.Optional(Type.String({ maxLength: 512 })),
   status: Type.Optional(Status),
   createdVia: Type.Optional(Via),
+  test: Type.Optional(Type.Boolean({ description: 'true: only test respondents; false: only real ones (what dashboards count)' })),
   search: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Case-insensitive substring of username, name or email' })),
   ...labelsOf(() => Type.Optional(Type.String({ maxLength: LIMITS.label, description: 'Exact label value' }))),
 });
@@ -132,6 +133,7 @@ export function respondentRoutes(services: Services, requireAdmin: RequireAdmin)
         cursor: q.cursor as string | undefined,
         status: q.status as never,
         createdVia: q.createdVia as never,
+        test: q.test as unknown as boolean | undefined,
         search: q.search as string | undefined,
         labels,
       }, roleAtLeast(p.role, 'admin'));

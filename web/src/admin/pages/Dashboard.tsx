@@ -62,8 +62,8 @@ export function Dashboard({ survey }: SurveyTabProps) {
   const data = useLoad(async () => {
     const since24h = new Date(Date.now() - 24 * 3600_000).toISOString();
     const [byStatus, completes, endpoints] = await Promise.all([
-      Promise.all(RESPONDENT_STATUSES.map((s) => api<Page<unknown>>('GET', `${base}/respondents?status=${s}&limit=${PAGE}`).then(count))),
-      api<Page<{ submittedAt: string | null }>>('GET', `${base}/records?outcome=completed&limit=${PAGE}`),
+      Promise.all(RESPONDENT_STATUSES.map((s) => api<Page<unknown>>('GET', `${base}/respondents?status=${s}&test=false&limit=${PAGE}`).then(count))),
+      api<Page<{ submittedAt: string | null }>>('GET', `${base}/records?outcome=completed&test=false&limit=${PAGE}`),
       api<Page<Endpoint>>('GET', `${base}/webhooks?limit=100`),
     ]);
     const states = ['succeeded', 'failed', 'pending'] as const;

@@ -173,6 +173,20 @@ describe('panel mode: replacement surveys', () => {
     expect(events.filter((e) => e.type === 'respondent.created')).toHaveLength(1);
   });
 
+  it('makes one replacement respondent when the same member enters many times at once', async () => {
+    const admin = await ctx.newAdmin();
+    const { entry, reps: [b] } = await panel(admin);
+    const r = await newRespondent(ctx, entry.slug);
+    await patch(admin, entry.slug, { state: 'closed' });
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => ctx.inject({ method: 'GET', url: `/surveys/${entry.slug}?auth=${r.token}&mid=M-${i}` })));
+    expect(results.map((x) => x.headers.location)).toEqual(Array(12).fill(`/surveys/${b.slug}`));
+    const rows = await rowsIn(b.survey.id);
+    expect(rows).toHaveLength(1);
+    const types = (await eventsOf(ctx, b.survey.id)).map((e) => e.type);
+    expect(types.filter((t) => t === 'respondent.created')).toHaveLength(1);
+    expect(types.filter((t) => t === 'session.started')).toHaveLength(1);
+  });
+
   it('checks the replacements setting: surveys of the same account, not itself', async () => {
     const admin = await ctx.newAdmin();
     const other = await ctx.newAdmin();

@@ -8,6 +8,7 @@ import { SurveyPage } from './pages/SurveyPage.tsx';
 import { Tokens } from './pages/Tokens.tsx';
 import { Users } from './pages/Users.tsx';
 import { Inbound } from './pages/Inbound.tsx';
+import { Blocklist } from './pages/Blocklist.tsx';
 import { PageTitle } from './ui.tsx';
 
 function route(path: string): ReactNode {
@@ -22,6 +23,7 @@ function route(path: string): ReactNode {
   if (path === '/tokens') return <Tokens />;
   if (path === '/users') return <Users />;
   if (path === '/inbound') return <Inbound />;
+  if (path === '/blocklist') return <Blocklist />;
   return (
     <>
       <PageTitle>Page not found</PageTitle>
@@ -67,6 +69,7 @@ export function Layout() {
         </Link>
         <nav aria-label="Main" className="mainnav">
           <NavLink to="/surveys" path={path}>Surveys</NavLink>
+          <NavLink to="/blocklist" path={path}>Blocklist</NavLink>
           {can('reviewer') && <NavLink to="/tokens" path={path}>API tokens</NavLink>}
           {can('admin') && <NavLink to="/inbound" path={path}>Inbound</NavLink>}
           {can('admin') && <NavLink to="/users" path={path}>Users</NavLink>}

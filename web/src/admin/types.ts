@@ -1,4 +1,6 @@
 // The API's own types, imported as types only (nothing of the server reaches the bundle).
+import type { StatusName } from '../../../src/redirects/statusCodes.ts';
+export type { StatusName };
 export type { SurveyView as Survey, SurveyWritable } from '../../../src/surveys/settings.ts';
 export const OUTCOMES = ['completed', 'disqualified', 'quota_full', 'exited'] as const;
 export const OUTCOME_LABELS: Record<string, string> = { completed: 'Completed', disqualified: 'Disqualified', quota_full: 'Quota full', exited: 'Exited' };
@@ -56,3 +58,38 @@ export const WEBHOOK_EVENTS = [
 
 export type { Definition, Question, ScreeningRule } from '../../../src/runtime/definition.ts';
 export const QUESTION_TYPES = ['text', 'longtext', 'number', 'single', 'multi', 'boolean', 'date'] as const;
+
+/**
+ * Panel mode: the termination status catalogue (src/redirects/statusCodes.ts), repeated here so
+ * the server's module stays out of the bundle; `satisfies` makes tsc fail if the two drift apart.
+ */
+export const STATUS_CATALOGUE = {
+  missingSignature: { code: 1, meaning: 'Missing entry signature' },
+  invalidSignature: { code: 2, meaning: 'Invalid entry signature' },
+  surveyClosed: { code: 6, meaning: 'Survey closed' },
+  alreadyAttempted: { code: 7, meaning: 'Already attempted' },
+  banned: { code: 9, meaning: 'Banned (blocklist)' },
+  attemptsLimit: { code: 10, meaning: 'Attempts limit reached' },
+  completionsLimit: { code: 11, meaning: 'Completions limit reached' },
+  commonTermination: { code: 13, meaning: 'Common client termination' },
+  qualityTermination: { code: 14, meaning: 'Quality termination' },
+  quotaFull: { code: 15, meaning: 'Quota full' },
+  unexpectedError: { code: 16, meaning: 'Unexpected error' },
+  testTermination: { code: 18, meaning: 'Test termination' },
+  noReplacement: { code: 19, meaning: 'No replacement survey' },
+} as const satisfies Record<StatusName, { code: number; meaning: string }>;
+export const STATUS_NAMES = Object.keys(STATUS_CATALOGUE) as StatusName[];
+/** The default status code of each outcome (what an empty "Status code" field means). */
+export const OUTCOME_DEFAULT_STATUS: Record<string, number | null> = {
+  completed: null,
+  disqualified: STATUS_CATALOGUE.commonTermination.code,
+  quota_full: STATUS_CATALOGUE.quotaFull.code,
+  exited: STATUS_CATALOGUE.commonTermination.code,
+};
+
+/** Panel mode: an identifier the account refuses at entry (status 9). */
+export interface BlockEntry {
+  identifier: string;
+  reason: string | null;
+  createdAt: string;
+}

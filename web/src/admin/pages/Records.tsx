@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { api, download, type Page } from '../api.ts';
 import { Link } from '../router.tsx';
 import { OUTCOMES, OUTCOME_LABELS } from '../types.ts';
+import { useSession } from '../session.tsx';
 import { ErrorMessage, Field, Loading, formatDate, useAction, useLoad } from '../ui.tsx';
 import type { SurveyTabProps } from './SurveyPage.tsx';
 
@@ -138,6 +139,7 @@ function RecordList({ survey }: { survey: SurveyTabProps['survey'] }) {
   const list = useLoad(() => api<Page<RecordView>>('GET', `${base}/records?${qs}`), [base, qs]);
   const more = useAction();
   const exporting = useAction();
+  const { can } = useSession();
   const levels = [...(survey.reviewLevels ?? [])].sort((a, b) => a.seq - b.seq);
   const loadMore = async () => {
     const next = await more.run(() => api<Page<RecordView>>('GET', `${base}/records?${qs}&cursor=${encodeURIComponent(list.data?.nextCursor ?? '')}`));
@@ -180,6 +182,12 @@ function RecordList({ survey }: { survey: SurveyTabProps['survey'] }) {
           <button type="button" disabled={exporting.busy} onClick={() => void exporting.run(() => download(`${base}/submissions/export.csv`, `${slug}-submissions.csv`))}>
             {exporting.busy ? 'Preparing…' : 'Export CSV'}
           </button>
+          {/* Rewards reveal payouts: the export needs the admin role. */}
+          {can('admin') && (
+            <button type="button" disabled={exporting.busy} onClick={() => void exporting.run(() => download(`${base}/rewards.csv`, `${slug}-rewards.csv`))}>
+              Export rewards CSV
+            </button>
+          )}
         </div>
       </div>
       <ErrorMessage error={exporting.error} />

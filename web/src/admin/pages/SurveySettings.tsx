@@ -6,18 +6,20 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import { api } from '../api.ts';
 import { navigate } from '../router.tsx';
 import { ReadOnlyNote, useSession } from '../session.tsx';
-import { OUTCOMES, OUTCOME_LABELS, REDIRECT_PARAMS, type Survey } from '../types.ts';
+import { OUTCOMES, OUTCOME_DEFAULT_STATUS, OUTCOME_LABELS, REDIRECT_PARAMS, type Survey } from '../types.ts';
 import { ErrorMessage, Field, useAction } from '../ui.tsx';
 import type { SurveyTabProps } from './SurveyPage.tsx';
 import { SecretControl } from './SecretControl.tsx';
 import { ReviewLevelsEditor } from './ReviewLevelsEditor.tsx';
 import { RedirectPreview } from './RedirectPreview.tsx';
+import { PanelSettings } from './PanelSettings.tsx';
 import { changes, toDraft, type Draft } from './settingsDraft.ts';
 
 const SECTIONS = [
   ['general', 'General'],
   ['access', 'Respondent access'],
   ['redirects', 'Redirects'],
+  ['panel', 'Panel mode'],
   ['notifications', 'Notifications'],
   ['review', 'Review levels'],
 ] as const;
@@ -143,7 +145,7 @@ export function SurveySettings({ survey, setSurvey }: SurveyTabProps) {
                     {(p) => <input {...p} value={draft.outcomeRewards[o]} onChange={(e) => setOutcome('outcomeRewards', o, e.target.value)} />}
                   </Field>
                   <Field label="Status code" path={`statusCodes/${o}`} fields={f}>
-                    {(p) => <input {...p} type="number" min={0} max={999} value={draft.statusCodes[o]} onChange={(e) => setOutcome('statusCodes', o, e.target.value)} />}
+                    {(p) => <input {...p} type="number" min={0} max={999} placeholder={OUTCOME_DEFAULT_STATUS[o] == null ? 'none' : String(OUTCOME_DEFAULT_STATUS[o])} value={draft.statusCodes[o]} onChange={(e) => setOutcome('statusCodes', o, e.target.value)} />}
                   </Field>
                 </div>
               </div>
@@ -177,6 +179,10 @@ export function SurveySettings({ survey, setSurvey }: SurveyTabProps) {
               <option value="userId" />
               <option value="authToken" />
             </datalist>
+          </Section>
+
+          <Section id="panel" title="Panel mode">
+            <PanelSettings survey={survey} draft={draft} set={set} fields={f} />
           </Section>
 
           <Section id="notifications" title="Notifications">

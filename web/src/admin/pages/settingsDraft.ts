@@ -1,13 +1,18 @@
 /**
  * The survey settings form works on strings and booleans (what inputs hold); these convert a
  * survey to that draft and the draft back to a PATCH body holding only what changed.
+ *
+ * A changed record or list is sent whole (PATCH replaces it), so the draft carries every key it
+ * was given, shown or not: `statusCodes` keeps catalogue names and unknown keys, `outcomeRewards`
+ * keeps keys other than the four outcomes, and untouched values go back as they were saved.
  */
-import { OUTCOMES, type Survey } from '../types.ts';
+import { OUTCOMES, STATUS_NAMES, type Survey } from '../types.ts';
 import type { ReviewLevelDraft } from './ReviewLevelsEditor.tsx';
+import { num, panelBody, toPanelDraft, type PanelDraft } from './panelDraft.ts';
 
 type PerOutcome = Record<string, string>;
 
-export interface Draft {
+export interface Draft extends PanelDraft {
   name: string;
   state: string;
   allowUserGeneration: boolean;
@@ -26,7 +31,13 @@ export interface Draft {
   reviewLevels: ReviewLevelDraft[];
 }
 
-const perOutcome = (f: (o: string) => unknown): PerOutcome => Object.fromEntries(OUTCOMES.map((o) => [o, f(o) === undefined || f(o) === null ? '' : String(f(o))]));
+const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+const perOutcome = (f: (o: string) => unknown): PerOutcome => Object.fromEntries(OUTCOMES.map((o) => [o, text(f(o))]));
+/** `first` keys (shown by the form) then every other key the survey has, each as a string. */
+function allKeys(first: readonly string[], saved: Record<string, unknown> | undefined, f: (k: string) => unknown): PerOutcome {
+  const keys = [...first, ...Object.keys(saved ?? {}).filter((k) => !first.includes(k))];
+  return Object.fromEntries(keys.map((k) => [k, text(f(k))]));
+}
 
 export function toDraft(s: Survey): Draft {
   return {
@@ -41,26 +52,27 @@ export function toDraft(s: Survey): Draft {
     allowedRedirectOrigins: s.allowedRedirectOrigins.join('\n'),
     redirectParams: [...(s.redirectParams ?? [])],
     redirectIdentifier: s.redirectIdentifier ?? '',
-    outcomeRewards: perOutcome((o) => s.outcomeRewards?.[o]?.reward),
-    statusCodes: perOutcome((o) => s.statusCodes?.[o]),
+    outcomeRewards: allKeys(OUTCOMES, s.outcomeRewards, (k) => s.outcomeRewards?.[k]?.reward),
+    statusCodes: allKeys([...OUTCOMES, ...STATUS_NAMES], s.statusCodes, (k) => s.statusCodes?.[k]),
     submissionNotificationUrl: s.submissionNotificationUrl ?? '',
     notificationIssuer: s.notificationIssuer ?? '',
     reviewLevels: (s.reviewLevels ?? []).map((l) => ({ id: l.id, seq: String(l.seq), name: l.name, lock: l.lock, roles: [...l.roles] })),
+    ...toPanelDraft(s),
   };
 }
 
 const urlOrNull = (v: string) => (v.trim() === '' ? null : v.trim());
 const list = (v: string) => v.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
-// A number the API will check; anything else goes as typed so the API names the problem.
-const num = (v: string): number | string => (/^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v);
 
-function body(d: Draft): Record<string, unknown> {
+function body(d: Draft, saved: Survey): Record<string, unknown> {
   const rewards: Record<string, { reward: number | string }> = {};
   const codes: Record<string, number | string> = {};
-  for (const o of OUTCOMES) {
-    if (d.outcomeRewards[o].trim() !== '') rewards[o] = { reward: num(d.outcomeRewards[o]) };
-    if (d.statusCodes[o].trim() !== '') codes[o] = num(d.statusCodes[o]);
+  for (const [k, v] of Object.entries(d.outcomeRewards)) {
+    const before = saved.outcomeRewards?.[k]?.reward;
+    // An untouched reward keeps its type ("0.50" stays a string).
+    if (v.trim() !== '') rewards[k] = { reward: before !== undefined && String(before) === v ? before : num(v) };
   }
+  for (const [k, v] of Object.entries(d.statusCodes)) if (v.trim() !== '') codes[k] = num(v);
   return {
     name: d.name,
     state: d.state,
@@ -79,13 +91,14 @@ function body(d: Draft): Record<string, unknown> {
     submissionNotificationUrl: urlOrNull(d.submissionNotificationUrl),
     notificationIssuer: d.notificationIssuer.trim() || 'surveybridge',
     reviewLevels: d.reviewLevels.map((l) => ({ id: l.id, seq: num(l.seq), name: l.name, lock: l.lock, roles: l.roles })),
+    ...panelBody(d),
   };
 }
 
 /** The PATCH body: only the settings whose value differs from the saved survey. */
 export function changes(saved: Survey, draft: Draft): Record<string, unknown> {
-  const before = body(toDraft(saved));
-  const after = body(draft);
+  const before = body(toDraft(saved), saved);
+  const after = body(draft, saved);
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(after)) if (JSON.stringify(before[k]) !== JSON.stringify(after[k])) out[k] = after[k];
   return out;

@@ -13,7 +13,7 @@ interface BenchModule {
   run(opts: BenchOptions): Promise<{ summary: Row[]; [k: string]: unknown }>;
 }
 
-const BENCHMARKS = ['create-user', 'import', 'redirect', 'deliveries', 'mixed'];
+const BENCHMARKS = ['create-user', 'import', 'redirect', 'panel-entry', 'deliveries', 'mixed'];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

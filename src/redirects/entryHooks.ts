@@ -60,21 +60,25 @@ export function redirectEntryHooks(services: Services): EntryHooks {
     if (maxAttempts(ctx.survey.settings) > 1) return false; // attempts: the panel guard decides (status 10)
     const target = services.redirects.entryFailureUrl(ctx.survey, statusCode(ctx.survey.settings, 'alreadyAttempted'));
     if (!target) return false;
-    const raw = ctx.via === 'auth' ? (ctx.request.query as { auth?: unknown }).auth : (ctx.request.params as { token?: unknown }).token;
-    const token = Array.isArray(raw) ? raw[0] : raw;
-    if (typeof token !== 'string') return false;
-    const found = await services.respondents.findByToken(token);
-    if (!found || found.survey.id !== ctx.survey.id || !(OUTCOMES as readonly string[]).includes(found.respondent.status)) return false;
+    const respondent = ctx.known ?? (await knownByToken(ctx));
+    if (!respondent || respondent.surveyId !== ctx.survey.id || !(OUTCOMES as readonly string[]).includes(respondent.status)) return false;
     ctx.reply.header('cache-control', 'no-store');
     await ctx.reply.redirect(target, 302);
     return true;
+  };
+
+  const knownByToken = async (ctx: EntryContext) => {
+    const raw = ctx.via === 'auth' ? (ctx.request.query as { auth?: unknown }).auth : (ctx.request.params as { token?: unknown }).token;
+    const token = Array.isArray(raw) ? raw[0] : raw;
+    return typeof token === 'string' ? (await services.respondents.findByToken(token))?.respondent : undefined;
   };
 
   const capture = async (ctx: EntryContext & { respondent: { id: number; entryParams: Record<string, string>; entrySurveyId: number | null } }) => {
     const whitelist = ctx.survey.settings.entryParams as string[] | undefined;
     const captured = captureEntryParams(ctx.request.query as Record<string, unknown>, whitelist);
     const firstEntry = ctx.respondent.entrySurveyId === null;
-    if (Object.keys(captured).length === 0 && !firstEntry) return;
+    // Nothing new (a member clicking the same link again): no write.
+    if (!firstEntry && Object.entries(captured).every(([k, v]) => ctx.respondent.entryParams[k] === v)) return;
     // One statement: merging in SQL keeps concurrent entries of one respondent from losing each other's names.
     await services.database.db
       .update(respondents)

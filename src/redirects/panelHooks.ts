@@ -64,6 +64,7 @@ export function panelEntryHooks(services: Services): EntryHooks {
   async function identify(ctx: EntryContext): Promise<Door | null> {
     const q = ctx.request.query as Record<string, unknown>;
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+    if (ctx.known) return door(ctx, ctx.known, ctx.known.username, ctx.known.test);
     if (ctx.via === 'auth' || ctx.via === 'short' || ctx.via === 'api-auth') {
       const token = first(ctx.via === 'auth' ? q.auth : ctx.via === 'short' ? (ctx.request.params as { token?: unknown }).token : body.token);
       if (typeof token !== 'string') return null;
@@ -117,7 +118,7 @@ export function panelEntryHooks(services: Services): EntryHooks {
     if (who) {
       const choice = await services.replacements.choose(ctx.survey, who);
       if (choice.survey) {
-        const respondent = await services.replacements.move(ctx.survey, choice.survey, who, ctx.via !== 'api-create-user');
+        const respondent = await services.replacements.move(ctx.survey, choice.survey, who, ctx.via !== 'api-create-user', choice.existing);
         ctx.request.log.info({ survey: ctx.survey.slug, replacement: choice.survey.slug }, 'moved to a replacement survey');
         return { survey: choice.survey, respondent };
       }
@@ -148,7 +149,9 @@ export function panelEntryHooks(services: Services): EntryHooks {
    * The create-user API only provisions the respondent and answers their link: no session yet.
    */
   const startSession = async (ctx: EntryContext & { respondent: RespondentRow }) => {
-    if (ctx.via !== 'api-create-user') await services.runtime.startSession(ctx.survey, ctx.respondent.id);
+    // Mid-attempt (the common case: a member clicking their link again) there is nothing to start.
+    if (ctx.via === 'api-create-user' || ctx.respondent.status === 'started') return;
+    await services.runtime.startSession(ctx.survey, ctx.respondent.id);
   };
 
   return { guards: [guard], listeners: [startSession] };

@@ -50,7 +50,8 @@ export interface Entrant {
 }
 
 export type ReplacementChoice =
-  | { survey: SurveyRow }
+  /** `existing`: the member's respondent there already, if any. */
+  | { survey: SurveyRow; existing: RespondentRow | null }
   /** None takes them; `alreadyAttempted`: one would have, but they have used their attempts there. */
   | { survey: null; alreadyAttempted: boolean };
 
@@ -84,7 +85,7 @@ export class ReplacementsService {
           continue;
         }
       }
-      return { survey: candidate };
+      return { survey: candidate, existing };
     }
     return { survey: null, alreadyAttempted };
   }
@@ -95,7 +96,10 @@ export class ReplacementsService {
    * and records this entry on it. Concurrent moves of one identity make one row. With
    * `startSession` (every entry but the create-user API) the respondent's session starts there.
    */
-  async move(entry: SurveyRow, target: SurveyRow, who: Entrant, startSession: boolean): Promise<RespondentRow> {
+  async move(entry: SurveyRow, target: SurveyRow, who: Entrant, startSession: boolean, existing: RespondentRow | null = null): Promise<RespondentRow> {
+    // The same member clicking the same link again, mid-session there: nothing to write.
+    if (existing && !who.jwt && existing.entrySurveyId !== null && existing.status === 'started'
+      && Object.entries(who.entryParams).every(([k, v]) => existing.entryParams[k] === v)) return existing;
     return this.db.transaction(async (tx) => {
       if (who.jwt) await this.createUser.useJti(tx, entry, who.jwt);
       const t = newAuthToken(this.box);

@@ -25,6 +25,8 @@ export interface EntryContext {
   reply: FastifyReply;
   survey: SurveyRow;
   via: EntryVia;
+  /** The respondent the entry's credential names, when the route has already looked it up (auth links). */
+  known?: RespondentRow;
 }
 
 /** A guard moved the respondent into another survey (a replacement): sign them in there. */
@@ -113,7 +115,7 @@ export function respondentEntryRoutes(services: Services, hooks: EntryHooks = { 
       if (slug !== null) await services.surveys.getPublic(slug); // an unknown survey is a 404 first
       throw new AppError('INVALID_TOKEN', 'This sign-in link is not valid. It may have been replaced by a newer one: ask whoever sent it for a new link.');
     }
-    const ctx: EntryContext = { request, reply, survey: found.survey, via };
+    const ctx: EntryContext = { request, reply, survey: found.survey, via, known: found.respondent };
     const g = await guard(ctx);
     if (g === 'answered') return reply;
     if (g) {
@@ -190,7 +192,7 @@ export function respondentEntryRoutes(services: Services, hooks: EntryHooks = { 
       const survey = await services.surveys.getPublic(slug);
       const found = await services.respondents.findByToken((request.body as { token: string }).token);
       if (!found || found.survey.id !== survey.id) throw new AppError('INVALID_TOKEN', 'the auth token is not valid for this survey');
-      const ctx: EntryContext = { request, reply, survey, via: 'api-auth' };
+      const ctx: EntryContext = { request, reply, survey, via: 'api-auth', known: found.respondent };
       const g = await guard(ctx);
       if (g === 'answered') return reply;
       if (g) return { accessToken: await services.respondentSessions.issue(g.respondent), userId: g.respondent.id, username: g.respondent.username, ...moved(survey, g) };
@@ -210,7 +212,7 @@ export function respondentEntryRoutes(services: Services, hooks: EntryHooks = { 
       rateLimit(request);
       rateLimit(request, `${slug}\u0000${username}`, perLogin);
       const { respondent, survey } = await services.respondents.checkPassword(slug, username, password);
-      const ctx: EntryContext = { request, reply, survey, via: 'api-login' };
+      const ctx: EntryContext = { request, reply, survey, via: 'api-login', known: respondent };
       const g = await guard(ctx);
       if (g === 'answered') return reply;
       if (g) {

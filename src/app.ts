@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
+import { AjvCompiler } from '@fastify/ajv-compiler';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Services } from './services.ts';
 import { registerErrorHandling, sendError, toAppError } from './http/plugins/errors.ts';
@@ -18,6 +19,9 @@ import { userRoutes } from './http/routes/users.ts';
 import { tokenRoutes } from './http/routes/tokens.ts';
 import { surveyRoutes } from './http/routes/surveys.ts';
 import { redactUrl } from './lib/redact.ts';
+
+/** One pool of Ajv instances, one per option set (see the validator set-up in buildApp). */
+const validatorPool = AjvCompiler();
 import { registerDomainRoutes } from './http/routes/index.ts';
 import { webRoutes } from './http/routes/web.ts';
 
@@ -45,7 +49,21 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
         : toAppError(err);
       return sendError(request, reply, appErr);
     },
-    ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
+    // Query strings, params and headers are text, so their numbers and booleans are coerced. JSON
+    // bodies are validated as sent: coercion there turned `null` into "" in `Nullable(String)`
+    // fields (so "null clears" stored an empty string) and "0.50" into 0.5 in number|string unions.
+    schemaController: {
+      compilersFactory: {
+        buildValidator: (externalSchemas, options) => {
+          // Fastify's own options (plugins, onCreate) plus ours; its types cover JTD mode too, hence the cast.
+          const withCoercion = (coerceTypes: 'array' | false) =>
+            ({ ...(options as object), customOptions: { removeAdditional: false, allErrors: true, useDefaults: true, coerceTypes } }) as never;
+          const textParts = validatorPool(externalSchemas, withCoercion('array'));
+          const body = validatorPool(externalSchemas, withCoercion(false));
+          return (route) => (route.httpPart === 'body' ? body : textParts)(route);
+        },
+      },
+    },
     // One line per request is written by our onResponse hook, with secrets out of the URL.
     logController: new LogController({ disableRequestLogging: true }),
   });

@@ -10,12 +10,12 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { existsSync } from 'node:fs';
 import { and, eq } from 'drizzle-orm';
 import { SignJWT } from 'jose';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.ts';
 import { respondents } from '../../src/db/schema/index.ts';
 import { startWorker, type WorkerHandle } from '../../src/worker/index.ts';
 import { freePort } from '../helpers/cli.ts';
@@ -63,7 +63,6 @@ describe('panel mode in Chromium: signed entry → replacement → completion �
   const hookSecrets = new Map<string, string>();
 
   beforeAll(async () => {
-    expect(existsSync('/usr/bin/chromium'), 'install Chromium: apt-get install -y chromium').toBe(true);
     await ctx.app().listen({ port: sbPort, host: '127.0.0.1' });
     worker = await startWorker(ctx.services(), { pollMs: 200 });
     receiver = await startReceiver();
@@ -89,10 +88,7 @@ describe('panel mode in Chromium: signed entry → replacement → completion �
         + `<p id="verdict">${verified ? 'verified' : 'forged'}</p><table>${rows}</table>`);
     });
     await new Promise<void>((r) => panel.listen(tpPort, '127.0.0.1', r));
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

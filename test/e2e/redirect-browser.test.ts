@@ -8,9 +8,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.ts';
 import { setupApp, type TestAdmin } from '../helpers/app.ts';
 
 async function freePort(): Promise<number> {
@@ -55,7 +55,6 @@ describe('signed hand-off in Chromium', () => {
   let entryLink = '';
 
   beforeAll(async () => {
-    expect(existsSync('/usr/bin/chromium'), 'install Chromium: apt-get install -y chromium').toBe(true);
     await ctx.app().listen({ port: sbPort, host: '127.0.0.1' });
     thirdParty = createHttpServer((req, res) => {
       const url = new URL(req.url ?? '/', tpBase);
@@ -75,10 +74,7 @@ describe('signed hand-off in Chromium', () => {
       res.end(`<!doctype html><title>${url.pathname}</title><p id="verdict">${verified ? 'verified' : 'forged'}</p>`);
     });
     await new Promise<void>((r) => thirdParty.listen(tpPort, '127.0.0.1', r));
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

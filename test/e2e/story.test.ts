@@ -19,9 +19,10 @@
  * Screenshots go to /tmp/surveybridge-story (or STORY_SCREENSHOTS), never into the repository.
  */
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.ts';
 import { createUserUrl, verifyLink, verifyNotification, type SurveybridgeEvent } from '../../src/sdk/index.ts';
 import { startWorker, type WorkerHandle } from '../../src/worker/index.ts';
 import { freePort } from '../helpers/cli.ts';
@@ -50,7 +51,6 @@ let worker: WorkerHandle | undefined;
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
 beforeAll(async () => {
-  expect(existsSync('/usr/bin/chromium'), 'install Chromium: apt-get install -y chromium').toBe(true);
   mkdirSync(SHOTS, { recursive: true });
   await ctx.app().listen({ port: sbPort, host: '127.0.0.1' });
   worker = await startWorker(ctx.services(), { pollMs: 500 });
@@ -91,10 +91,7 @@ beforeAll(async () => {
     }
   };
 
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

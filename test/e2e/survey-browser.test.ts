@@ -6,10 +6,11 @@
  */
 import { createServer } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.ts';
 import { respondents } from '../../src/db/schema/index.ts';
 import { hashPassword } from '../../src/lib/crypto.ts';
 import { setupApp } from '../helpers/app.ts';
@@ -35,13 +36,9 @@ describe('respondent pages in Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    expect(existsSync('/usr/bin/chromium'), 'install Chromium: apt-get install -y chromium').toBe(true);
     mkdirSync(SHOTS, { recursive: true });
     await ctx.app().listen({ port, host: '127.0.0.1' });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

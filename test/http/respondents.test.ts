@@ -98,6 +98,14 @@ describe('respondents admin API', () => {
     await ctx.inject({ method: 'PATCH', url, headers: admin.headers, payload: { l2: 'new' } });
     expect(await events(slug, 'respondent.updated')).toHaveLength(1);
 
+    // null clears a value: stored as null, not as an empty string.
+    const cleared = await ctx.inject({ method: 'PATCH', url, headers: admin.headers, payload: { l3: null } });
+    expect(cleared.json().l3).toBeNull();
+    expect((await ctx.inject({ method: 'GET', url, headers: admin.headers })).json().l3).toBeNull();
+    // JSON bodies are taken as sent: a number where a string belongs is an error, not coerced.
+    const typed = await ctx.inject({ method: 'PATCH', url, headers: admin.headers, payload: { l4: 5 } });
+    expect(typed.statusCode).toBe(400);
+
     expect((await ctx.inject({ method: 'DELETE', url, headers: admin.headers })).statusCode).toBe(204);
     const gone = await ctx.inject({ method: 'GET', url, headers: admin.headers });
     expect(gone.statusCode).toBe(404);

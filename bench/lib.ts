@@ -243,6 +243,18 @@ export function cliOptions(argv = process.argv.slice(2)): BenchOptions {
   return { quick: argv.includes('--quick'), database: argv.includes('--postgres') ? 'postgres' : 'pglite' };
 }
 
+/** A JSON call to the server under test during set-up; a 4xx/5xx answer throws with its body. */
+export async function api(base: string, method: string, path: string, headers: Record<string, string>, body?: unknown) {
+  const res = await fetch(base + path, {
+    method,
+    headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status >= 400) throw new Error(`${method} ${path} → ${res.status}: ${text.slice(0, 200)}`);
+  return text ? JSON.parse(text) : null;
+}
+
 /** A row of bench/results/summary.md. */
 export interface SummaryRow {
   benchmark: string;

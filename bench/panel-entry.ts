@@ -12,21 +12,10 @@
  *   npx tsx bench/panel-entry.ts [--quick] [--postgres]
  */
 import { SignJWT } from 'jose';
-import { autocannonRun, bareFastifyBaseline, cliOptions, ratio, startServer, type BenchOptions, type LoadFigures, type SummaryRow } from './lib.ts';
+import { api, autocannonRun, bareFastifyBaseline, cliOptions, ratio, startServer, type BenchOptions, type LoadFigures, type SummaryRow } from './lib.ts';
 
 const JWT_SECRET = 'bench-panel-jwt-secret-000001';
 const DEF = { questions: [{ id: 'q1', type: 'text', label: 'Anything to add?' }], quota: { maxCompletes: 100000 } };
-
-async function api(base: string, method: string, path: string, headers: Record<string, string>, body?: unknown) {
-  const res = await fetch(base + path, {
-    method,
-    headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status >= 400) throw new Error(`${method} ${path} → ${res.status}: ${text.slice(0, 200)}`);
-  return text ? JSON.parse(text) : null;
-}
 
 /** One checked request: the entry must answer the expected redirect. */
 async function expectEntry(url: string, location: string) {

@@ -5,21 +5,10 @@
  * submit), so the measured path is the one respondents take.
  *   npx tsx bench/redirect.ts [--quick] [--postgres]
  */
-import { autocannonRun, bareFastifyBaseline, cliOptions, ratio, startServer, type BenchOptions, type SummaryRow } from './lib.ts';
+import { api, autocannonRun, bareFastifyBaseline, cliOptions, ratio, startServer, type BenchOptions, type SummaryRow } from './lib.ts';
 import { verifyLink } from '../src/redirects/signing.ts';
 
 const SECRET = 'bench-link-signing-secret-0001';
-
-async function api(base: string, method: string, path: string, headers: Record<string, string>, body?: unknown) {
-  const res = await fetch(base + path, {
-    method,
-    headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status >= 400) throw new Error(`${method} ${path} → ${res.status}: ${text.slice(0, 200)}`);
-  return text ? JSON.parse(text) : null;
-}
 
 export async function run(opts: BenchOptions) {
   const durationSeconds = opts.quick ? 2 : 10;

@@ -8,14 +8,13 @@
  * lands on the panel's failure page with status 6, signed too.
  * Screenshots go to /tmp/panel-*.png, never into the repository.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { and, eq } from 'drizzle-orm';
 import { SignJWT } from 'jose';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, partnerSigning } from '../helpers/browser.ts';
 import { respondents } from '../../src/db/schema/index.ts';
 import { startWorker, type WorkerHandle } from '../../src/worker/index.ts';
 import { freePort } from '../helpers/cli.ts';
@@ -25,19 +24,7 @@ import { startReceiver, type Receiver } from '../helpers/webhookReceiver.ts';
 // ---- the panel's side: its own signing and verification code (docs/redirects.md) -------------
 const SECRET = 'panel-shared-link-secret-0001';
 const JWT_SECRET = 'panel-create-user-jwt-secret-0001';
-const hashOf = (s: string) => createHmac('sha256', SECRET).update(s).digest('base64url');
-function panelSign(url: string): string {
-  return `${url}${url.includes('?') ? '&' : '?'}hash=${hashOf(url)}`;
-}
-function panelVerify(fullUrl: string): boolean {
-  const at = Math.max(fullUrl.lastIndexOf('&hash='), fullUrl.lastIndexOf('?hash='));
-  if (at < 0) return false;
-  const given = fullUrl.slice(at + 6);
-  if (given === '' || /[&#]/.test(given)) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(hashOf(fullUrl.slice(0, at)));
-  return a.length === b.length && timingSafeEqual(a, b);
-}
+const { sign: panelSign, verify: panelVerify } = partnerSigning(SECRET);
 const createUserJwt = (username: string) =>
   new SignJWT({ username }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(JWT_SECRET));
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');

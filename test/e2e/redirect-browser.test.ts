@@ -5,12 +5,11 @@
  * integrator snippet of docs/redirects.md. A forged or unsigned entry ends on the failure page
  * with status 1/2.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, partnerSigning } from '../helpers/browser.ts';
 import { setupApp, type TestAdmin } from '../helpers/app.ts';
 
 async function freePort(): Promise<number> {
@@ -26,19 +25,7 @@ async function freePort(): Promise<number> {
 
 // ---- the third party's side: its own signing and verification code (docs/redirects.md) -------
 const SECRET = 'third-party-shared-secret-01';
-const hashOf = (s: string) => createHmac('sha256', SECRET).update(s).digest('base64url');
-function partnerSign(url: string): string {
-  return `${url}${url.includes('?') ? '&' : '?'}hash=${hashOf(url)}`;
-}
-function partnerVerify(fullUrl: string): boolean {
-  const at = Math.max(fullUrl.lastIndexOf('&hash='), fullUrl.lastIndexOf('?hash='));
-  if (at < 0) return false;
-  const given = fullUrl.slice(at + 6);
-  if (given === '' || /[&#]/.test(given)) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(hashOf(fullUrl.slice(0, at)));
-  return a.length === b.length && timingSafeEqual(a, b);
-}
+const { sign: partnerSign, verify: partnerVerify } = partnerSigning(SECRET);
 
 const sbPort = await freePort();
 const tpPort = await freePort();

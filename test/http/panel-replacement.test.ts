@@ -91,6 +91,30 @@ describe('panel mode: replacement surveys', () => {
     expect(Object.fromEntries(new URL(String(again.headers.location)).searchParams)).toMatchObject({ userId: r.respondent.username, surveyId: entry.slug });
   });
 
+  it.each([
+    ['closed', { state: 'closed' }, DEF, ''],
+    ['full', {}, { ...DEF, quota: { maxCompletes: 1 } }, ''],
+    ['screened out on entry', { entryScreening: [{ when: { param: 'country' }, in: ['FR'] }] }, DEF, '&country=FR'],
+  ] as const)('moves the member when the entry survey is %s: redirect and webhook name both surveys', async (_reason, extra, entryDef, query) => {
+    const admin = await ctx.newAdmin();
+    const { entry, reps: [b] } = await panel(admin, {}, entryDef);
+    if (entryDef !== DEF) {
+      const filler = await newRespondent(ctx, entry.slug);
+      expect((await ctx.inject({ method: 'POST', url: `/api/surveys/${entry.slug}/session/submit`, headers: filler.headers, payload: {} })).json().outcome).toBe('completed');
+    }
+    if (Object.keys(extra).length > 0) expect((await patch(admin, entry.slug, extra)).statusCode).toBe(200);
+    const username = `member-${_reason.length}`;
+    const res = await ctx.inject({ method: 'GET', url: `/surveys/${entry.slug}?createUser=${await jwt({ username })}&mid=MID${query}` });
+    expect(res.headers.location, res.body).toBe(`/surveys/${b.slug}`);
+    const moved = await rowOf(b.survey.id, username);
+    const sub = await ctx.inject({ method: 'POST', url: `/api/surveys/${b.slug}/session/submit`, headers: await bearer(moved), payload: {} });
+    const url = new URL(sub.json().redirectUrl);
+    expect(Object.fromEntries(url.searchParams)).toMatchObject({ surveyId: b.slug, entrySurveyId: entry.slug, userId: username, mid: 'MID', reward: '2.5' });
+    const completed = (await eventsOf(ctx, b.survey.id)).find((e) => e.type === 'submission.completed')!;
+    expect(completed.payload).toMatchObject({ survey: { slug: b.slug }, entrySurvey: { slug: entry.slug }, respondent: { username } });
+    expect(completed.data).toMatchObject({ reward: '2.5', rewardId: url.searchParams.get('rewardId') });
+  });
+
   it('moves a ?createUser= entrant of a full survey, using up the JWT; the entry survey gets no respondent', async () => {
     const admin = await ctx.newAdmin();
     const { entry, reps: [b] } = await panel(admin, {}, { ...DEF, quota: { maxCompletes: 1 } });

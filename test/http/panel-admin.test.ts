@@ -105,13 +105,15 @@ describe('panel mode: blocklist, test respondents, rewards export', () => {
     const def = { questions: [{ id: 'q', type: 'text', label: 'Q' }] };
     const { slug } = await activeSurvey(ctx, admin, def, {
       outcomeUrls: { completed: 'https://partner.example/ok' }, redirectParams: ['reward', 'rewardId', 'status'],
-      outcomeRewards: { completed: { reward: 1.5 } },
+      // A reward given as a string is kept exactly as written ("0.50", not 0.5).
+      outcomeRewards: { completed: { reward: '0.50' } },
     });
     const a = await newRespondent(ctx, slug, { username: '=cmd' });
     const b = await newRespondent(ctx, slug);
     const sub = await ctx.inject({ method: 'POST', url: `/api/surveys/${slug}/session/submit`, headers: a.headers, payload: {} });
     expect(sub.statusCode, sub.body).toBe(200);
     const url = new URL(sub.json().redirectUrl);
+    expect(url.searchParams.get('reward')).toBe('0.50');
     const csv = await ctx.inject({ method: 'GET', url: `/api/admin/surveys/${slug}/rewards.csv`, headers: admin.headers });
     expect(csv.statusCode).toBe(200);
     expect(csv.headers['content-type']).toContain('text/csv');

@@ -90,7 +90,7 @@ export function panelEntryHooks(services: Services): EntryHooks {
     }
   }
 
-  async function refuse(ctx: EntryContext, name: StatusName, explicit?: number, who?: Door | null): Promise<true> {
+  async function refuse(ctx: EntryContext, name: StatusName, explicit?: number, who?: Door | null, outcome?: 'disqualified' | 'quota_full'): Promise<true> {
     const status = explicit ?? statusCode(ctx.survey.settings, name);
     ctx.request.log.info({ survey: ctx.survey.slug, status }, 'panel entry refused');
     const message = `${MESSAGES[name] ?? 'You cannot take this survey.'} (status ${status})`;
@@ -103,7 +103,7 @@ export function panelEntryHooks(services: Services): EntryHooks {
     const survey = name !== 'banned' ? ctx.survey
       : { ...ctx.survey, settings: { ...ctx.survey.settings, redirectParams: (settings.redirectParams ?? []).filter((p) => p === 'status') } };
     const entrant = who ? { id: who.source?.id ?? 0, username: who.username, customFields: who.source?.customFields ?? {}, entryParams: who.entryParams } : undefined;
-    const target = services.redirects.entryFailureUrl(survey, status, entrant);
+    const target = services.redirects.entryFailureUrl(survey, status, entrant, outcome ?? (name === 'completionsLimit' ? 'quota_full' : 'disqualified'));
     if (target) {
       await ctx.reply.redirect(target, 302);
       return true;
@@ -114,7 +114,7 @@ export function panelEntryHooks(services: Services): EntryHooks {
   }
 
   /** Closed, full or screened out: a replacement that takes them, else the reason's status. */
-  async function turnAway(ctx: EntryContext, who: Door | null, name: StatusName, explicit?: number) {
+  async function turnAway(ctx: EntryContext, who: Door | null, name: StatusName, explicit?: number, outcome?: 'disqualified' | 'quota_full') {
     if (who) {
       const choice = await services.replacements.choose(ctx.survey, who);
       if (choice.survey) {
@@ -124,7 +124,7 @@ export function panelEntryHooks(services: Services): EntryHooks {
       }
       if (choice.alreadyAttempted) return refuse(ctx, 'alreadyAttempted', undefined, who);
     }
-    return refuse(ctx, name, explicit, who);
+    return refuse(ctx, name, explicit, who, outcome);
   }
 
   const guard = async (ctx: EntryContext) => {
@@ -140,7 +140,7 @@ export function panelEntryHooks(services: Services): EntryHooks {
     const full = !closed && (await services.runtime.completesReached(ctx.survey));
     if ((closed || full) && !who?.test) return turnAway(ctx, who, closed ? 'surveyClosed' : 'completionsLimit');
     const rule = who ? matchEntryScreening(ctx.survey.settings.entryScreening as EntryRule[] | undefined, who.facts) : null;
-    if (rule) return turnAway(ctx, who, 'noReplacement', rule.status);
+    if (rule) return turnAway(ctx, who, 'noReplacement', rule.status, rule.outcome);
     return false;
   };
 

@@ -84,17 +84,30 @@ export class RedirectsService {
   }
 
   /**
-   * The failure URL for a refused entry (1 missing signature, 2 invalid signature, 7 already
-   * attempted): `outcomeUrls.disqualified` with `status`, signed; null = show an error page.
-   * The respondent is not trusted here (the link may be forged), so only survey-level values fill it.
+   * The failure URL for a refused entry (status 1, 2, 6, 7, 9, 10, 11, 19…):
+   * `outcomeUrls.disqualified` with `status`, signed; null = show an error page. Without `who`
+   * (signature refusals: the link may be forged) only survey-level values fill it; panel
+   * refusals pass the entrant, whose credential was checked.
    */
-  entryFailureUrl(survey: SurveyRow, status: number, who?: Pick<RedirectRespondent, 'id' | 'username' | 'customFields' | 'entryParams'>): string | null {
+  entryFailureUrl(
+    survey: SurveyRow, status: number, who?: Pick<RedirectRespondent, 'id' | 'username' | 'customFields' | 'entryParams'>,
+    outcome: 'disqualified' | 'quota_full' = 'disqualified',
+  ): string | null {
+    // A quota-like refusal (completions limit, a screening rule with outcome quota_full) uses
+    // outcomeUrls.quota_full when the survey has one, else the failure URL.
+    return (outcome !== 'disqualified' ? this.failureUrlFor(survey, status, who, outcome) : null)
+      ?? this.failureUrlFor(survey, status, who, 'disqualified');
+  }
+
+  private failureUrlFor(
+    survey: SurveyRow, status: number, who: Pick<RedirectRespondent, 'id' | 'username' | 'customFields' | 'entryParams'> | undefined, outcome: string,
+  ): string | null {
     // The entrant, when entry could tell who it is: the panel learns which of its members was turned away.
     const respondent: RedirectRespondent = who ? { ...who, redirectUrl: null } : { id: 0, username: '', redirectUrl: null, customFields: {}, entryParams: {} };
     return computeRedirect({
       survey,
       respondent,
-      outcome: 'disqualified',
+      outcome,
       statusCode: status,
       reward: null,
       rewardId: null,

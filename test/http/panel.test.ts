@@ -131,4 +131,20 @@ describe('panel mode: termination codes and entry refusals', () => {
     const bad = await ctx.inject({ method: 'PATCH', url: `/api/admin/surveys/${slug}`, headers: admin.headers, payload: { entryScreening: [{ when: { label: 'l11' }, equals: 'x' }] } });
     expect(bad.statusCode).toBe(400);
   });
+
+  it('sends quota-like refusals (11, and entry rules with outcome quota_full) to outcomeUrls.quota_full when there is one', async () => {
+    const admin = await ctx.newAdmin();
+    const QUOTA = 'https://partner.example/quota';
+    const def = { questions: [{ id: 'q', type: 'text', label: 'Q' }], quota: { maxCompletes: 1 } };
+    const { slug } = await activeSurvey(ctx, admin, def, {
+      outcomeUrls: { disqualified: FAILURE, quota_full: QUOTA }, entryParams: ['country'],
+      entryScreening: [{ when: { param: 'country' }, equals: 'FR', outcome: 'quota_full', status: 40 }, { when: { param: 'country' }, equals: 'DE' }],
+    });
+    const r = await newRespondent(ctx, slug);
+    expect(String((await ctx.inject({ method: 'GET', url: `/surveys/${slug}?auth=${r.token}&country=FR` })).headers.location)).toBe(`${QUOTA}?status=40`);
+    expect(String((await ctx.inject({ method: 'GET', url: `/surveys/${slug}?auth=${r.token}&country=DE` })).headers.location)).toBe(`${FAILURE}?status=19`);
+    const filler = await newRespondent(ctx, slug);
+    expect((await ctx.inject({ method: 'POST', url: `/api/surveys/${slug}/session/submit`, headers: filler.headers, payload: {} })).json().outcome).toBe('completed');
+    expect(String((await ctx.inject({ method: 'GET', url: `/a/${r.token}` })).headers.location)).toBe(`${QUOTA}?status=11`);
+  });
 });

@@ -8,6 +8,9 @@ export class Metrics {
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly deliveriesTotal: Counter<'result'>;
   readonly attemptDuration: Histogram<'result'>;
+  /** Panel mode: entries turned away, by status code, and members moved into a replacement survey. */
+  readonly entryRefusals: Counter<'status'>;
+  readonly replacementMoves: Counter;
 
   constructor(database: Database) {
     collectDefaultMetrics({ register: this.registry });
@@ -29,6 +32,17 @@ export class Metrics {
       help: 'Latency of webhook attempts',
       labelNames: ['result'],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [this.registry],
+    });
+    this.entryRefusals = new Counter({
+      name: 'entry_refusals_total',
+      help: 'Entries turned away by panel-mode rules, by status code (9 banned, 6 closed, 11 full, 19 screened out, …)',
+      labelNames: ['status'],
+      registers: [this.registry],
+    });
+    this.replacementMoves = new Counter({
+      name: 'replacement_moves_total',
+      help: 'Entries moved into a replacement survey',
       registers: [this.registry],
     });
     // Gauges read their value at scrape time.

@@ -93,6 +93,7 @@ export function panelEntryHooks(services: Services): EntryHooks {
   async function refuse(ctx: EntryContext, name: StatusName, explicit?: number, who?: Door | null, outcome?: 'disqualified' | 'quota_full'): Promise<true> {
     const status = explicit ?? statusCode(ctx.survey.settings, name);
     ctx.request.log.info({ survey: ctx.survey.slug, status }, 'panel entry refused');
+    services.metrics.entryRefusals.inc({ status: String(status) });
     const message = `${MESSAGES[name] ?? 'You cannot take this survey.'} (status ${status})`;
     if (!BROWSER_VIAS.has(ctx.via)) {
       throw new AppError(name === 'surveyClosed' ? 'SURVEY_CLOSED' : 'ENTRY_REFUSED', message, { status });
@@ -120,6 +121,7 @@ export function panelEntryHooks(services: Services): EntryHooks {
       if (choice.survey) {
         const respondent = await services.replacements.move(ctx.survey, choice.survey, who, ctx.via !== 'api-create-user', choice.existing);
         ctx.request.log.info({ survey: ctx.survey.slug, replacement: choice.survey.slug }, 'moved to a replacement survey');
+        services.metrics.replacementMoves.inc();
         return { survey: choice.survey, respondent };
       }
       if (choice.alreadyAttempted) return refuse(ctx, 'alreadyAttempted', undefined, who);

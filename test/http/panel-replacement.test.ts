@@ -58,6 +58,7 @@ describe('panel mode: replacement surveys', () => {
     const moved = await rowOf(b.survey.id, r.respondent.username);
     expect(moved).toMatchObject({ createdVia: 'replacement', entrySurveyId: entry.survey.id, l1: 'panel-a', test: false, entryParams: { country: 'UK', mid: 'M-1' } });
     expect(moved.id).not.toBe(r.respondent.id);
+    expect((await ctx.inject({ method: 'GET', url: '/metrics' })).body).toMatch(/^replacement_moves_total [1-9]/m);
 
     // The cookie signs them in to the replacement; its session answers there.
     const session = await ctx.inject({ method: 'GET', url: `/api/surveys/${b.slug}/session`, headers: { cookie: cookieOf(res) } });
@@ -177,6 +178,9 @@ describe('panel mode: replacement surveys', () => {
     expect(failureStatus(await ctx.inject({ method: 'GET', url: `/a/${late.token}` }))).toBe('11');
     expect(await rowOf(fullRep.survey.id, late.respondent.username)).toBeUndefined();
     expect(await rowOf(b.survey.id, r.respondent.username)).toBeUndefined();
+    // Operators see the refusals in /metrics.
+    const metrics = (await ctx.inject({ method: 'GET', url: '/metrics' })).body;
+    for (const status of ['6', '11', '19']) expect(metrics).toMatch(new RegExp(`^entry_refusals_total\\{status="${status}"\\} [1-9]`, 'm'));
   });
 
   it('keeps entrySurveyId once set: direct entries to the replacement and repeated moves never reset it', async () => {

@@ -151,14 +151,24 @@ export async function emitEvents(tx: Tx, schemaName: string, inputs: BulkEventIn
   if (inputs.length === 0) return [];
   const occurredAt = new Date().toISOString();
   const events: StandardEvent[] = [];
+  // Respondents moved in from another survey carry `entrySurvey`, as emitEvent gives them: one read for the batch.
+  const entryIds = [...new Set(inputs.flatMap((i) => (i.respondent?.entrySurveyId && i.respondent.entrySurveyId !== i.survey.id ? [i.respondent.entrySurveyId] : [])))];
+  const entrySurveys = new Map<number, { id: number; slug: string; name: string }>();
+  if (entryIds.length > 0) {
+    const found = rowsOf<{ id: number; slug: string; name: string }>(await tx.execute(sql`
+      SELECT id, slug, name FROM surveys WHERE id IN (SELECT (jsonb_array_elements_text(${JSON.stringify(entryIds)}::jsonb))::int)`));
+    for (const f of found) entrySurveys.set(f.id, { id: f.id, slug: f.slug, name: f.name });
+  }
   const rows = inputs.map((input) => {
     const test = input.respondent?.test === true;
+    const entrySurvey = input.respondent?.entrySurveyId ? entrySurveys.get(input.respondent.entrySurveyId) : undefined;
     const event: StandardEvent = {
       id: randomUUID(),
       type: input.type,
       occurredAt,
       survey: { id: input.survey.id, slug: input.survey.slug, name: input.survey.name },
       respondent: input.respondent ? { userId: input.respondent.userId, username: input.respondent.username } : null,
+      ...(entrySurvey ? { entrySurvey } : {}),
       ...(test ? { test: true } : {}),
       data: input.data,
     };

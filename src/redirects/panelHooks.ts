@@ -57,7 +57,9 @@ export function panelEntryHooks(services: Services): EntryHooks {
     const entryParams = { ...(source?.entryParams ?? {}), ...captured };
     const labels: Record<string, string | null | undefined> = labelsOf(source);
     for (const l of LABELS) if (claims[l] !== undefined) labels[l] = claims[l];
-    return { username, test, source, claims, jwt, entryParams, facts: { params: entryParams, labels }, finished: source ? isFinished(source.status) : false };
+    // Browser links are signed when the entry survey requires it (the signature guard ran first); API entries are authenticated.
+    const signed = !BROWSER_VIAS.has(ctx.via) || ctx.survey.settings.requireSignedEntry === true;
+    return { username, test, source, claims, jwt, entryParams, captured, signed, facts: { params: entryParams, labels }, finished: source ? isFinished(source.status) : false };
   }
 
   /** Who the entry names, without writing; null when the route itself will refuse the credentials. */
@@ -99,11 +101,14 @@ export function panelEntryHooks(services: Services): EntryHooks {
       throw new AppError(name === 'surveyClosed' ? 'SURVEY_CLOSED' : 'ENTRY_REFUSED', message, { status });
     }
     ctx.reply.header('cache-control', 'no-store');
-    // A banned respondent is told nothing about the survey: of the appended parameters, status alone.
+    // A banned respondent is told nothing about the survey or themselves: of the appended
+    // parameters, status alone, and the URL template's placeholders ({survey}, {username},
+    // {entry:…}, …) render empty.
+    const banned = name === 'banned';
     const settings = ctx.survey.settings as { redirectParams?: string[] };
-    const survey = name !== 'banned' ? ctx.survey
-      : { ...ctx.survey, settings: { ...ctx.survey.settings, redirectParams: (settings.redirectParams ?? []).filter((p) => p === 'status') } };
-    const entrant = who ? { id: who.source?.id ?? 0, username: who.username, customFields: who.source?.customFields ?? {}, entryParams: who.entryParams } : undefined;
+    const survey = !banned ? ctx.survey
+      : { ...ctx.survey, slug: '', settings: { ...ctx.survey.settings, redirectParams: (settings.redirectParams ?? []).filter((p) => p === 'status') } };
+    const entrant = who && !banned ? { id: who.source?.id ?? 0, username: who.username, customFields: who.source?.customFields ?? {}, entryParams: who.entryParams } : undefined;
     const target = services.redirects.entryFailureUrl(survey, status, entrant, outcome ?? (name === 'completionsLimit' ? 'quota_full' : 'disqualified'));
     if (target) {
       await ctx.reply.redirect(target, 302);
@@ -124,7 +129,7 @@ export function panelEntryHooks(services: Services): EntryHooks {
         services.metrics.replacementMoves.inc();
         return { survey: choice.survey, respondent };
       }
-      if (choice.alreadyAttempted) return refuse(ctx, 'alreadyAttempted', undefined, who);
+      if (choice.usedUp) return refuse(ctx, choice.usedUp, undefined, who);
     }
     return refuse(ctx, name, explicit, who, outcome);
   }
@@ -134,14 +139,19 @@ export function panelEntryHooks(services: Services): EntryHooks {
     if (who && (await services.blocklist.isBlocked(ctx.survey.accountId, who.username))) return refuse(ctx, 'banned', undefined, who);
     const attempts = maxAttempts(ctx.survey.settings);
     if (attempts > 1 && who?.source && (await attemptsUsed(services.database.db, who.source.id)) >= attempts) return refuse(ctx, 'attemptsLimit', undefined, who);
-    // Auth links get status 7 from the redirects guard; create-user links of a finished respondent here.
-    if (attempts === 1 && ctx.via === 'createUser' && who?.finished && services.redirects.entryFailureUrl(ctx.survey, statusCode(ctx.survey.settings, 'alreadyAttempted'))) {
-      return refuse(ctx, 'alreadyAttempted', undefined, who);
-    }
     const closed = ctx.survey.state === 'closed'; // drafts stay reachable for trying them out
     const full = !closed && (await services.runtime.completesReached(ctx.survey));
-    if ((closed || full) && !who?.test) return turnAway(ctx, who, closed ? 'surveyClosed' : 'completionsLimit');
     const rule = who ? matchEntryScreening(ctx.survey.settings.entryScreening as EntryRule[] | undefined, who.facts) : null;
+    const turnedAway = ((closed || full) && !who?.test) || rule !== null;
+    // Status 7 (one attempt, already used): never moved to a replacement. A browser entry goes to
+    // the failure URL, or, on a survey that would let them in, to its page, which says they have
+    // taken part. The create-user API only provisions: it answers their link unless turned away.
+    if (attempts === 1 && who?.finished) {
+      const failureUrl = services.redirects.entryFailureUrl(ctx.survey, statusCode(ctx.survey.settings, 'alreadyAttempted'));
+      const refuse7 = BROWSER_VIAS.has(ctx.via) ? failureUrl !== null || turnedAway : ctx.via !== 'api-create-user' || turnedAway;
+      if (refuse7) return refuse(ctx, 'alreadyAttempted', undefined, who);
+    }
+    if ((closed || full) && !who?.test) return turnAway(ctx, who, closed ? 'surveyClosed' : 'completionsLimit');
     if (rule) return turnAway(ctx, who, 'noReplacement', rule.status, rule.outcome);
     return false;
   };

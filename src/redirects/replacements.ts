@@ -11,10 +11,12 @@
  *   entry survey. Its redirects say surveyId = replacement, entrySurveyId = entry survey; its
  *   events carry `entrySurvey`. `entrySurveyId` is set once (coalesce) and never reset.
  *
- * A replacement takes the respondent when it is `active` (not draft, not closed), has room
- * (test respondents excepted), does not screen them out on its own entry rules, and they have
- * attempts left there. Only the entry survey's list is read: replacements of replacements are
- * not followed, so there are no chains or cycles.
+ * A replacement takes the respondent when it is `active` (not draft, not closed) with a
+ * definition, has room (test respondents excepted), does not screen them out on its own entry
+ * rules, they have attempts left there, and, if it requires signed entry links, the entry was
+ * signed too (a verified link of the entry survey, or an authenticated API entry). Only the
+ * entry survey's list is read: replacements of replacements are not followed, so there are no
+ * chains or cycles.
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { JWTPayload } from 'jose';
@@ -46,14 +48,18 @@ export interface Entrant {
   jwt: JWTPayload | null;
   /** Entry parameters: the source's, overlaid with those captured from this entry. */
   entryParams: Record<string, string>;
+  /** Only those captured from this entry (what a respondent already in the replacement gets merged). */
+  captured: Record<string, string>;
+  /** The entry was signed (a verified link) or authenticated otherwise (an API entry point). */
+  signed: boolean;
   facts: EntryFacts;
 }
 
 export type ReplacementChoice =
   /** `existing`: the member's respondent there already, if any. */
   | { survey: SurveyRow; existing: RespondentRow | null }
-  /** None takes them; `alreadyAttempted`: one would have, but they have used their attempts there. */
-  | { survey: null; alreadyAttempted: boolean };
+  /** None takes them; `usedUp`: one would have, but they have used their attempt(s) there (status 7, or 10 when it allows several). */
+  | { survey: null; usedUp: 'alreadyAttempted' | 'attemptsLimit' | null };
 
 export class ReplacementsService {
   constructor(
@@ -68,26 +74,27 @@ export class ReplacementsService {
   /** The first replacement of `entry` that takes the entrant, in the order listed. */
   async choose(entry: SurveyRow, who: Entrant): Promise<ReplacementChoice> {
     const slugs = (entry.settings.replacements as string[] | undefined) ?? [];
-    if (slugs.length === 0) return { survey: null, alreadyAttempted: false };
+    if (slugs.length === 0) return { survey: null, usedUp: null };
     const rows = await this.db.select().from(surveys).where(and(eq(surveys.accountId, entry.accountId), inArray(surveys.slug, slugs)));
     const bySlug = new Map(rows.map((r) => [r.slug, r]));
-    let alreadyAttempted = false;
+    let usedUp: 'alreadyAttempted' | 'attemptsLimit' | null = null;
     for (const slug of slugs) {
       const candidate = bySlug.get(slug);
-      if (!candidate || candidate.id === entry.id || candidate.state !== 'active') continue;
+      if (!candidate || candidate.id === entry.id || candidate.state !== 'active' || candidate.definitionVersion < 1) continue;
+      if (candidate.settings.requireSignedEntry === true && !who.signed) continue;
       if (!who.test && (await this.runtime.completesReached(candidate))) continue;
       if (matchEntryScreening(candidate.settings.entryScreening as EntryRule[] | undefined, who.facts)) continue;
       const existing = await this.respondents.find(candidate.id, who.username);
       if (existing && isFinished(existing.status)) {
         const allowed = maxAttempts(candidate.settings);
         if (allowed <= 1 || (await attemptsUsed(this.db, existing.id)) >= allowed) {
-          alreadyAttempted = true;
+          usedUp ??= allowed <= 1 ? 'alreadyAttempted' : 'attemptsLimit';
           continue;
         }
       }
       return { survey: candidate, existing };
     }
-    return { survey: null, alreadyAttempted };
+    return { survey: null, usedUp };
   }
 
   /**
@@ -99,7 +106,7 @@ export class ReplacementsService {
   async move(entry: SurveyRow, target: SurveyRow, who: Entrant, startSession: boolean, existing: RespondentRow | null = null): Promise<RespondentRow> {
     // The same member clicking the same link again, mid-session there: nothing to write.
     if (existing && !who.jwt && existing.entrySurveyId !== null && existing.status === 'started'
-      && Object.entries(who.entryParams).every(([k, v]) => existing.entryParams[k] === v)) return existing;
+      && Object.entries(who.captured).every(([k, v]) => existing.entryParams[k] === v)) return existing;
     return this.db.transaction(async (tx) => {
       if (who.jwt) await this.createUser.useJti(tx, entry, who.jwt);
       const t = newAuthToken(this.box);
@@ -122,7 +129,7 @@ export class ReplacementsService {
       const [row] = await tx
         .update(respondents)
         .set({
-          entryParams: sql`${respondents.entryParams} || ${JSON.stringify(who.entryParams)}::jsonb`,
+          entryParams: sql`${respondents.entryParams} || ${JSON.stringify(who.captured)}::jsonb`,
           entrySurveyId: sql`coalesce(${respondents.entrySurveyId}, ${entry.id})`,
           updatedAt: new Date(),
         })

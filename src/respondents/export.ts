@@ -53,7 +53,7 @@ export function exportJsonLines(db: Db, service: RespondentsService, survey: Sur
   return Readable.from((async function* () {
     for await (const rows of batches(db, survey.id)) {
       let out = '';
-      for (const r of rows) out += JSON.stringify(service.view(r, survey)) + '\n';
+      for (const v of await service.views(rows, survey)) out += JSON.stringify(v) + '\n';
       yield out;
     }
   })());

@@ -6,7 +6,7 @@
  *
  * Auth tokens are stored sealed (so they can be exported again) with a SHA-256 lookup hash.
  */
-import { and, asc, eq, gt, ilike, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Database, Db, Tx } from '../db/client.ts';
 import { respondents, surveys, type CreatedVia, type RespondentStatus, RESPONDENT_STATUSES } from '../db/schema/index.ts';
 import { AppError, type FieldError } from '../errors.ts';
@@ -57,6 +57,8 @@ export interface RespondentView {
   createdVia: CreatedVia;
   hasPassword: boolean;
   test: boolean;
+  /** Slug of the survey they came in through (another one when a replacement survey took them); null until they first come in. */
+  entrySurvey: string | null;
   createdAt: string;
   updatedAt: string;
   authToken?: string;
@@ -175,7 +177,24 @@ export class RespondentsService {
     return this.box.open(row.authTokenSealed);
   }
 
-  view(row: RespondentRow, survey: SurveyRow, opts: { withToken: boolean } = { withToken: true }): RespondentView {
+  /** Entry surveys' slugs by id (slugs never change, so they are cached for the life of the process). */
+  private readonly slugs = new Map<number, string>();
+
+  async view(row: RespondentRow, survey: SurveyRow, opts: { withToken: boolean } = { withToken: true }): Promise<RespondentView> {
+    return (await this.views([row], survey, opts))[0];
+  }
+
+  /** Views of rows of one survey, with one read for the entry surveys not cached yet. */
+  async views(rows: RespondentRow[], survey: SurveyRow, opts: { withToken: boolean } = { withToken: true }): Promise<RespondentView[]> {
+    this.slugs.set(survey.id, survey.slug);
+    const missing = [...new Set(rows.flatMap((r) => (r.entrySurveyId !== null && !this.slugs.has(r.entrySurveyId) ? [r.entrySurveyId] : [])))];
+    if (missing.length > 0) {
+      for (const s of await this.db.select({ id: surveys.id, slug: surveys.slug }).from(surveys).where(inArray(surveys.id, missing))) this.slugs.set(s.id, s.slug);
+    }
+    return rows.map((r) => this.viewOf(r, survey, opts));
+  }
+
+  private viewOf(row: RespondentRow, survey: SurveyRow, opts: { withToken: boolean }): RespondentView {
     const v: RespondentView = {
       userId: row.id,
       username: row.username,
@@ -189,6 +208,7 @@ export class RespondentsService {
       createdVia: row.createdVia,
       hasPassword: row.passwordHash !== null,
       test: row.test,
+      entrySurvey: row.entrySurveyId === null ? null : (this.slugs.get(row.entrySurveyId) ?? null),
       createdAt: row.createdAt.toISOString(),
       updatedAt: row.updatedAt.toISOString(),
     };
@@ -231,7 +251,7 @@ export class RespondentsService {
     }
     const rows = await this.db.select().from(respondents).where(and(...where)).orderBy(asc(respondents.id)).limit(f.limit + 1);
     const p = page(rows, f.limit, (r) => r.id);
-    return { items: p.items.map((r) => this.view(r, survey, { withToken })), nextCursor: p.nextCursor };
+    return { items: await this.views(p.items, survey, { withToken }), nextCursor: p.nextCursor };
   }
 
   /** The respondent and survey behind an auth token, or null. */

@@ -199,6 +199,17 @@ describe('panel mode: replacement surveys', () => {
     expect(rows[0]).toMatchObject({ id: moved.id, entrySurveyId: entry.survey.id, entryParams: { mid: 'M-3' } });
     const events = await eventsOf(ctx, b.survey.id);
     expect(events.filter((e) => e.type === 'respondent.created')).toHaveLength(1);
+    // The admin API says where each came in: the moved one through the entry survey, the one
+    // who entered directly through its own, one who never came in: null.
+    const get = async (slug: string, username: string) =>
+      (await ctx.inject({ method: 'GET', url: `/api/admin/surveys/${slug}/respondents/${encodeURIComponent(username)}`, headers: admin.headers })).json().entrySurvey;
+    expect(await get(b.slug, r.respondent.username)).toBe(entry.slug);
+    const list = (await ctx.inject({ method: 'GET', url: `/api/admin/surveys/${b.slug}/respondents`, headers: admin.headers })).json().items;
+    expect(list.map((x: { entrySurvey: string | null }) => x.entrySurvey)).toEqual([entry.slug]);
+    const never = await newRespondent(ctx, b.slug);
+    expect(await get(b.slug, never.respondent.username)).toBeNull();
+    await ctx.inject({ method: 'GET', url: `/a/${never.token}` });
+    expect(await get(b.slug, never.respondent.username)).toBe(b.slug);
   });
 
   it('makes one replacement respondent when the same member enters many times at once', async () => {

@@ -36,6 +36,7 @@ export const RespondentView = Type.Object({
   createdVia: Type.String({ description: CREATED_VIA.join(' | ') }),
   hasPassword: Type.Boolean(),
   test: Type.Boolean(),
+  entrySurvey: Nullable(Type.String({ description: 'Slug of the survey they came in through: another one when a replacement survey took them (panel mode); null until they first come in' })),
   createdAt: Type.String(),
   updatedAt: Type.String(),
   authToken: Type.Optional(Type.String({ description: 'Admins only' })),

@@ -23,6 +23,8 @@ export interface Respondent {
   createdVia: string;
   hasPassword: boolean;
   test: boolean;
+  /** Slug of the survey they came in through; another one when a replacement survey took them. */
+  entrySurvey: string | null;
   createdAt: string;
   updatedAt: string;
   authToken?: string;

@@ -75,6 +75,7 @@ export function RespondentDetail({ slug, username }: { slug: string; username: s
           <p className="muted small">
             Status {r.status} · created {formatDate(r.createdAt)} via {r.createdVia} · updated {formatDate(r.updatedAt)}
             {r.test && ' · test respondent'}
+            {r.entrySurvey && r.entrySurvey !== slug && <> · moved here from <Link to={`/surveys/${encodeURIComponent(r.entrySurvey)}/settings`}>{r.entrySurvey}</Link> (replacement survey)</>}
           </p>
           {admin && r.authUrl && (
             <section className="card section" aria-labelledby="auth-title">

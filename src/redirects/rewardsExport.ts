@@ -6,7 +6,7 @@
  * partner controls (username) are neutralised against formula injection.
  */
 import { Readable } from 'node:stream';
-import { and, asc, eq, gt, isNotNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, isNotNull, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { records, respondents, surveys } from '../db/schema/index.ts';
 import { csvRow } from '../lib/csv.ts';
@@ -16,7 +16,16 @@ export const REWARD_COLUMNS = ['record_id', 'user_id', 'username', 'outcome', 's
 const PLAIN = new Set([0, 1, 3, 4, 6, 7, 8, 9]);
 const BATCH = 1000;
 
-export function rewardsCsv(db: Db, survey: { id: number; slug: string }): Readable {
+export interface RewardsFilter {
+  /** Outcomes submitted at or after this instant. */
+  since?: Date;
+  /** Outcomes submitted before this instant. */
+  until?: Date;
+  /** Only outcomes that carried a reward. */
+  rewarded?: boolean;
+}
+
+export function rewardsCsv(db: Db, survey: { id: number; slug: string }, filter: RewardsFilter = {}): Readable {
   const surveyId = survey.id;
   return Readable.from((async function* () {
     yield csvRow(REWARD_COLUMNS, new Set(REWARD_COLUMNS.map((_, i) => i)));
@@ -30,7 +39,12 @@ export function rewardsCsv(db: Db, survey: { id: number; slug: string }): Readab
         })
         .from(records)
         .innerJoin(respondents, eq(respondents.id, records.respondentId))
-        .where(and(eq(records.surveyId, surveyId), isNotNull(records.outcome), gt(records.id, after)))
+        .where(and(
+          eq(records.surveyId, surveyId), isNotNull(records.outcome), gt(records.id, after),
+          filter.since ? gte(records.submittedAt, filter.since) : undefined,
+          filter.until ? lt(records.submittedAt, filter.until) : undefined,
+          filter.rewarded ? isNotNull(records.reward) : undefined,
+        ))
         .orderBy(asc(records.id))
         .limit(BATCH);
       if (rows.length === 0) return;

@@ -129,5 +129,21 @@ describe('panel mode: blocklist, test respondents, rewards export', () => {
     expect(cells.slice(9)).toEqual(['1', slug]);
     expect(b.respondent.id).toBeGreaterThan(0);
     expect((await ctx.inject({ method: 'GET', url: `/api/admin/surveys/${slug}/rewards.csv` })).statusCode).toBe(401);
+
+    // A reconciliation period and rewarded-only: an exit (no reward) is listed, unless rewarded=true.
+    const c = await newRespondent(ctx, slug);
+    expect((await ctx.inject({ method: 'POST', url: `/api/surveys/${slug}/session/exit`, headers: c.headers, payload: {} })).statusCode).toBe(200);
+    const rowsOf = async (q: string) => {
+      const res = await ctx.inject({ method: 'GET', url: `/api/admin/surveys/${slug}/rewards.csv?${q}`, headers: admin.headers });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.body.trim().split(/\r?\n/).slice(1).map((l) => l.split(',')[3]);
+    };
+    const hourAgo = new Date(Date.now() - 3600_000).toISOString();
+    const inAnHour = new Date(Date.now() + 3600_000).toISOString();
+    expect(await rowsOf(`since=${hourAgo}`)).toEqual(['completed', 'exited']);
+    expect(await rowsOf(`since=${hourAgo}&rewarded=true`)).toEqual(['completed']);
+    expect(await rowsOf(`since=${inAnHour}`)).toEqual([]);
+    expect(await rowsOf(`until=${hourAgo}`)).toEqual([]);
+    expect((await ctx.inject({ method: 'GET', url: `/api/admin/surveys/${slug}/rewards.csv?since=yesterday`, headers: admin.headers })).statusCode).toBe(400);
   });
 });

@@ -56,13 +56,21 @@ export function panelRoutes(services: Services, requireAdmin: RequireAdmin): Fas
       schema: {
         tags: ['panel'],
         summary: 'Every record with an outcome and its reward: record_id,user_id,username,outcome,status,reward,reward_id,test,submitted_at,attempt,entry_survey (streamed)',
+        description: 'With `since`/`until`, only outcomes submitted in [since, until): a reconciliation period.',
         params: SlugParams,
-        response: { 200: Type.String({ description: 'text/csv' }), ...errors(401, 403, 404) },
+        querystring: Type.Object({
+          since: Type.Optional(Type.String({ format: 'date-time', description: 'Outcomes submitted at or after this instant' })),
+          until: Type.Optional(Type.String({ format: 'date-time', description: 'Outcomes submitted before this instant' })),
+          rewarded: Type.Optional(Type.Boolean({ description: 'true: only outcomes that carried a reward' })),
+        }, { additionalProperties: false }),
+        response: { 200: Type.String({ description: 'text/csv' }), ...errors(400, 401, 403, 404) },
       },
     }, async (request, reply) => {
       const p = await requireAdmin(request, 'admin');
       const survey = await services.surveys.get(p.accountId, (request.params as { slug: string }).slug);
-      return sendDownload(reply, 'text/csv; charset=utf-8', `${survey.slug}-rewards.csv`, rewardsCsv(services.database.db, survey));
+      const q = request.query as { since?: string; until?: string; rewarded?: boolean };
+      const period = { since: q.since ? new Date(q.since) : undefined, until: q.until ? new Date(q.until) : undefined, rewarded: q.rewarded === true };
+      return sendDownload(reply, 'text/csv; charset=utf-8', `${survey.slug}-rewards.csv`, rewardsCsv(services.database.db, survey, period));
     });
   };
 }

@@ -4,47 +4,16 @@
  * field errors next to their fields, find the survey in the list, read-only UI for a viewer,
  * sign out. Screenshots go to /tmp (1024 and 390 px wide).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser.ts';
-import { freePort } from '../helpers/cli.ts';
-import { setupApp, unique } from '../helpers/app.ts';
+import type { Page } from 'playwright-core';
+import { consoleTestBed } from '../helpers/browser.ts';
+import { unique } from '../helpers/app.ts';
 
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const ctx = setupApp({ env: { PUBLIC_URL: base, LOG_LEVEL: 'warn' } });
-const SHOTS = process.env.ADMIN_SCREENSHOTS ?? '/tmp';
-let browser: Browser;
-
-beforeAll(async () => {
-  await ctx.app().listen({ port, host: '127.0.0.1' });
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
-
-async function newPage(width: number): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  // A page error is a bug in the console: fail loudly rather than show a blank page.
-  page.on('pageerror', (e) => {
-    throw e;
-  });
-  return page;
-}
-
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto(`${base}/admin`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { level: 1, name: 'Surveys' }).waitFor();
-}
+const bed = await consoleTestBed();
+const { ctx, base, newPage, signIn } = bed;
+const SHOTS = bed.shots;
 
 describe('admin console', () => {
   it('signs in, creates a survey, sets a secret, shows field errors, lists it, signs out', async () => {

@@ -6,46 +6,17 @@
  * API's field errors appear next to their rows; the rewards export downloads; the blocklist page
  * adds and removes entries, read-only for a viewer. Screenshots: /tmp/admin-panel-*.png.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser.ts';
-import { freePort } from '../helpers/cli.ts';
-import { setupApp, type TestAdmin } from '../helpers/app.ts';
+import type { Locator, Page } from 'playwright-core';
+import { consoleTestBed } from '../helpers/browser.ts';
+import type { TestAdmin } from '../helpers/app.ts';
 
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const ctx = setupApp({ env: { PUBLIC_URL: base, LOG_LEVEL: 'warn' } });
-const SHOTS = process.env.ADMIN_SCREENSHOTS ?? '/tmp';
-let browser: Browser;
-
-beforeAll(async () => {
-  await ctx.app().listen({ port, host: '127.0.0.1' });
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
-
-async function newPage(width: number): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width, height: 900 }, acceptDownloads: true });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  // A page error is a bug in the console: fail loudly rather than show a blank page.
-  page.on('pageerror', (e) => {
-    throw e;
-  });
-  return page;
-}
-
-async function signIn(page: Page, who: TestAdmin) {
-  await page.goto(`${base}/admin`);
-  await page.getByLabel('Email').fill(who.email);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { level: 1, name: 'Surveys' }).waitFor();
-}
+const bed = await consoleTestBed();
+const { ctx, base } = bed;
+const SHOTS = bed.shots;
+const newPage = (width: number) => bed.newPage(width, { acceptDownloads: true });
+const signIn = (page: Page, who: TestAdmin) => bed.signIn(page, who.email, who.password);
 
 const getSurvey = async (admin: TestAdmin, slug: string) => (await ctx.inject({ method: 'GET', url: `/api/admin/surveys/${slug}`, headers: admin.headers })).json();
 

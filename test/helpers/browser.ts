@@ -5,8 +5,10 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { expect } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { freePort } from './cli.ts';
+import { setupApp } from './app.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -35,6 +37,48 @@ export function partnerSigning(secret: string) {
       const a = Buffer.from(given);
       const b = Buffer.from(hashOf(fullUrl.slice(0, at)));
       return a.length === b.length && timingSafeEqual(a, b);
+    },
+  };
+}
+
+/**
+ * The admin console under test: the app listening on a free loopback port (PUBLIC_URL set to
+ * it), one Chromium for the file, pages that fail on any page error, and the console's sign-in.
+ * Call at the top of a test file (it registers the file's hooks).
+ */
+export async function consoleTestBed() {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const ctx = setupApp({ env: { PUBLIC_URL: base, LOG_LEVEL: 'warn' } });
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    await ctx.app().listen({ port, host: '127.0.0.1' });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return {
+    ctx,
+    base,
+    /** Where screenshots go (to look at them; not kept by the suite). */
+    shots: process.env.ADMIN_SCREENSHOTS ?? '/tmp',
+    async newPage(width: number, opts: { acceptDownloads?: boolean } = {}): Promise<Page> {
+      const context = await browser!.newContext({ viewport: { width, height: 900 }, acceptDownloads: opts.acceptDownloads ?? false });
+      const page = await context.newPage();
+      page.setDefaultTimeout(15_000);
+      // A page error is a bug in the console: fail loudly rather than show a blank page.
+      page.on('pageerror', (e) => {
+        throw e;
+      });
+      return page;
+    },
+    async signIn(page: Page, email: string, password: string) {
+      await page.goto(`${base}/admin`);
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Password').fill(password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Surveys' }).waitFor();
     },
   };
 }

@@ -1,17 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { SignJWT } from 'jose';
 import { setupApp } from '../helpers/app.ts';
 import { respondents } from '../../src/db/schema/index.ts';
-import { activeSurvey, eventsOf, newRespondent } from './runtimeFixtures.ts';
+import { activeSurvey, eventsOf, newRespondent, createUserJwt } from './runtimeFixtures.ts';
 
 const FAILURE = 'https://partner.example/failure';
 const JWT_SECRET = 'create-user-secret-0000000002';
 
 describe('panel mode: blocklist, test respondents, rewards export', () => {
   const ctx = setupApp();
-  const jwt = (claims: Record<string, unknown>) =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(JWT_SECRET));
+  const jwt = (claims: Record<string, unknown>) => createUserJwt(JWT_SECRET, claims);
 
   it('manages the blocklist and refuses blocked identifiers with status 9, writing nothing', async () => {
     const admin = await ctx.newAdmin();

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { asc, eq } from 'drizzle-orm';
-import { SignJWT } from 'jose';
 import { setupApp } from '../helpers/app.ts';
 import { records, respondents } from '../../src/db/schema/index.ts';
-import { activeSurvey, eventsOf, newRespondent } from './runtimeFixtures.ts';
+import { activeSurvey, eventsOf, newRespondent, createUserJwt } from './runtimeFixtures.ts';
 
 const FAILURE = 'https://partner.example/failure';
 const OK = 'https://partner.example/ok';
@@ -12,8 +11,7 @@ const DEF = { questions: [{ id: 'q', type: 'text', label: 'Q' }], screening: [{ 
 
 describe('panel mode: attempts, partial rewards, test termination', () => {
   const ctx = setupApp();
-  const jwt = (claims: Record<string, unknown>) =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(JWT_SECRET));
+  const jwt = (claims: Record<string, unknown>) => createUserJwt(JWT_SECRET, claims);
   const api = (slug: string, path: string) => `/api/surveys/${slug}/session${path}`;
   const recordsOf = (respondentId: number) =>
     ctx.services().database.db.select().from(records).where(eq(records.respondentId, respondentId)).orderBy(asc(records.attempt));

@@ -5,10 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { and, eq } from 'drizzle-orm';
-import { SignJWT } from 'jose';
 import { setupApp, type TestAdmin } from '../helpers/app.ts';
 import { respondents } from '../../src/db/schema/index.ts';
-import { activeSurvey, eventsOf, newRespondent } from './runtimeFixtures.ts';
+import { activeSurvey, eventsOf, newRespondent, createUserJwt, patchSurvey } from './runtimeFixtures.ts';
 
 const FAILURE = 'https://partner.example/failure';
 const JWT_SECRET = 'create-user-secret-0000000003';
@@ -17,10 +16,8 @@ const DEF = { questions: [{ id: 'q', type: 'text', label: 'Q' }] };
 describe('panel mode: edges of entry rules and replacements', () => {
   const ctx = setupApp();
   const db = () => ctx.services().database.db;
-  const patch = (admin: TestAdmin, slug: string, payload: Record<string, unknown>) =>
-    ctx.inject({ method: 'PATCH', url: `/api/admin/surveys/${slug}`, headers: admin.headers, payload });
-  const jwt = (claims: Record<string, unknown>) =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(JWT_SECRET));
+  const patch = (admin: TestAdmin, slug: string, payload: Record<string, unknown>) => patchSurvey(ctx, admin, slug, payload);
+  const jwt = (claims: Record<string, unknown>) => createUserJwt(JWT_SECRET, claims);
   const rowOf = async (surveyId: number, username: string) =>
     (await db().select().from(respondents).where(and(eq(respondents.surveyId, surveyId), eq(respondents.username, username))))[0];
   const submit = async (slug: string, headers: Record<string, string>) =>

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { SignJWT } from 'jose';
 import { setupApp } from '../helpers/app.ts';
 import { respondents, records } from '../../src/db/schema/index.ts';
 import { STATUS_CATALOGUE, outcomeStatusCode, statusCode } from '../../src/redirects/statusCodes.ts';
-import { activeSurvey, newRespondent } from './runtimeFixtures.ts';
+import { activeSurvey, newRespondent, createUserJwt } from './runtimeFixtures.ts';
 
 const FAILURE = 'https://partner.example/failure';
 const JWT_SECRET = 'create-user-secret-0000000001';
@@ -13,8 +12,7 @@ describe('panel mode: termination codes and entry refusals', () => {
   const ctx = setupApp();
   const setState = (slug: string, admin: { headers: Record<string, string> }, state: string) =>
     ctx.inject({ method: 'PATCH', url: `/api/admin/surveys/${slug}`, headers: admin.headers, payload: { state } });
-  const jwt = (claims: Record<string, unknown>) =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(JWT_SECRET));
+  const jwt = (claims: Record<string, unknown>) => createUserJwt(JWT_SECRET, claims);
 
   it('has one catalogue of inBrain codes, overridable per survey', () => {
     expect(STATUS_CATALOGUE.surveyClosed.code).toBe(6);

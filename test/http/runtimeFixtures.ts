@@ -3,6 +3,7 @@
  * directly (the sign-in routes belong to the respondents domain), and the survey's events.
  */
 import { asc, eq } from 'drizzle-orm';
+import { SignJWT } from 'jose';
 import { expect } from 'vitest';
 import { events, respondents } from '../../src/db/schema/index.ts';
 import { randomToken, sha256Hex } from '../../src/lib/crypto.ts';
@@ -51,4 +52,14 @@ export async function newRespondent(ctx: TestContext, slug: string, opts: { user
 export async function eventsOf(ctx: TestContext, surveyId: number) {
   const rows = await ctx.services().database.db.select().from(events).where(eq(events.surveyId, surveyId)).orderBy(asc(events.seq));
   return rows.map((r) => ({ type: r.type, data: (r.payload as { data: Record<string, unknown> }).data, payload: r.payload }));
+}
+
+/** A create-user JWT (HS256, five minutes) for `claims`, signed with the survey's `jwtSecret`. */
+export function createUserJwt(secret: string, claims: Record<string, unknown>): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+}
+
+/** PATCH a survey's settings as `admin`. */
+export function patchSurvey(ctx: TestContext, admin: TestAdmin, slug: string, payload: Record<string, unknown>) {
+  return ctx.inject({ method: 'PATCH', url: `/api/admin/surveys/${slug}`, headers: admin.headers, payload });
 }

@@ -2,7 +2,7 @@
  * Panel mode's per-account blocklist of third-party identifiers (respondent usernames):
  * a listed identifier is refused at entry with status 9 (banned), and told nothing about the survey.
  */
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { blocklist } from '../db/schema/index.ts';
 
@@ -33,6 +33,11 @@ export class BlocklistService {
   async remove(accountId: number, identifier: string): Promise<boolean> {
     const rows = await this.db.delete(blocklist).where(and(eq(blocklist.accountId, accountId), eq(blocklist.identifier, identifier))).returning();
     return rows.length > 0;
+  }
+
+  /** The same test as a column expression, so an entry can read it with the respondent in one query. */
+  blockedSql(accountId: number, identifier: string): SQL<boolean> {
+    return sql<boolean>`exists (select 1 from ${blocklist} where ${blocklist.accountId} = ${accountId} and ${blocklist.identifier} = ${identifier})`;
   }
 
   async isBlocked(accountId: number, identifier: string): Promise<boolean> {

@@ -32,6 +32,8 @@ import { matchEntryScreening, type EntryRule } from './entryScreening.ts';
 import type { Entrant } from './replacements.ts';
 import { statusCode, type StatusName } from './statusCodes.ts';
 import { attemptsUsed, maxAttempts } from '../runtime/attempts.ts';
+import { respondents } from '../db/schema/index.ts';
+import { and, eq } from 'drizzle-orm';
 
 const isFinished = (status: string) => (OUTCOMES as readonly string[]).includes(status);
 const BROWSER_VIAS = new Set<EntryVia>(['auth', 'short', 'createUser']);
@@ -46,7 +48,7 @@ const MESSAGES: Partial<Record<StatusName, string>> = {
 };
 
 /** The entrant plus what the guard needs to know about their standing in the entry survey. */
-type Door = Entrant & { finished: boolean };
+type Door = Entrant & { finished: boolean; /** Read with the respondent when that was one query. */ blocked?: boolean };
 
 export function panelEntryHooks(services: Services): EntryHooks {
   const first = (v: unknown) => (Array.isArray(v) ? v[0] : v);
@@ -82,14 +84,22 @@ export function panelEntryHooks(services: Services): EntryHooks {
     const jwt = first(ctx.via === 'createUser' ? q.createUser : q.params ?? body.token ?? body.params);
     const secret = ctx.survey.allowUserGeneration ? services.surveys.jwtSecret(ctx.survey) : null;
     if (typeof jwt !== 'string' || !secret) return null;
+    let payload: JWTPayload;
+    let parsed: ReturnType<typeof parseClaims>;
     try {
-      const payload = await services.createUser.verify(jwt, ctx.survey, secret);
-      const { username, changes } = parseClaims(payload, ctx.survey);
-      const existing = await services.respondents.find(ctx.survey.id, username);
-      return door(ctx, existing, username, existing ? existing.test : payload.test === true, changes, payload);
+      payload = await services.createUser.verify(jwt, ctx.survey, secret);
+      parsed = parseClaims(payload, ctx.survey);
     } catch {
       return null; // the create-user flow itself answers an invalid token
     }
+    const { username, changes } = parsed;
+    // The respondent and the ban in one read (the common case: a known member clicking again).
+    const [found] = await services.database.db
+      .select({ row: respondents, blocked: services.blocklist.blockedSql(ctx.survey.accountId, username) })
+      .from(respondents).where(and(eq(respondents.surveyId, ctx.survey.id), eq(respondents.username, username)));
+    const existing = found?.row ?? null;
+    ctx.verifiedJwt = { token: jwt, payload, existing };
+    return { ...door(ctx, existing, username, existing ? existing.test : payload.test === true, changes, payload), blocked: found?.blocked };
   }
 
   async function refuse(ctx: EntryContext, name: StatusName, explicit?: number, who?: Door | null, outcome?: 'disqualified' | 'quota_full'): Promise<true> {
@@ -136,7 +146,7 @@ export function panelEntryHooks(services: Services): EntryHooks {
 
   const guard = async (ctx: EntryContext) => {
     const who = await identify(ctx);
-    if (who && (await services.blocklist.isBlocked(ctx.survey.accountId, who.username))) return refuse(ctx, 'banned', undefined, who);
+    if (who && (who.blocked ?? (await services.blocklist.isBlocked(ctx.survey.accountId, who.username)))) return refuse(ctx, 'banned', undefined, who);
     const attempts = maxAttempts(ctx.survey.settings);
     if (attempts > 1 && who?.source && (await attemptsUsed(services.database.db, who.source.id)) >= attempts) return refuse(ctx, 'attemptsLimit', undefined, who);
     const closed = ctx.survey.state === 'closed'; // drafts stay reachable for trying them out

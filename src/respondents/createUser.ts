@@ -85,6 +85,14 @@ export function parseClaims(payload: JWTPayload, survey: Pick<SurveyRow, 'allowe
   return { username: username as string, changes };
 }
 
+/** A create-user JWT already verified for this survey in this request (by the entry guard). */
+export interface VerifiedCreateUser {
+  token: string;
+  payload: JWTPayload;
+  /** The respondent its username names in the survey, or null, as read with the verification. */
+  existing: RespondentRow | null;
+}
+
 export class CreateUserService {
   private lastSweep = 0;
 
@@ -126,7 +134,7 @@ export class CreateUserService {
    * The whole create-user flow for a survey (by slug, or the row the caller already read)
    * and a raw token; `token` may be undefined (no token given: 401 INVALID_TOKEN).
    */
-  async createUser(surveyOrSlug: SurveyRow | string, token: string | undefined): Promise<CreateUserResult> {
+  async createUser(surveyOrSlug: SurveyRow | string, token: string | undefined, verified?: VerifiedCreateUser): Promise<CreateUserResult> {
     const survey = typeof surveyOrSlug === 'string' ? await this.surveys.getPublic(surveyOrSlug) : surveyOrSlug;
     const secret = survey.allowUserGeneration ? this.surveys.jwtSecret(survey) : null;
     if (!secret) throw new AppError('USER_GENERATION_DISABLED', 'this survey does not create respondents from tokens');
@@ -138,7 +146,9 @@ export class CreateUserService {
     if (token === undefined || token === '') throw new AppError('INVALID_TOKEN', 'no token was given (params, createUser or {"token": …})');
     if (Buffer.byteLength(token) > MAX_TOKEN_BYTES) throw new AppError('TOKEN_TOO_LARGE', `the token is over ${MAX_TOKEN_BYTES} bytes`);
 
-    const payload = await this.verify(token, survey, secret);
+    // Only a verification of this very token counts; anything else is verified here.
+    const known = verified && verified.token === token ? verified : undefined;
+    const payload = known ? known.payload : await this.verify(token, survey, secret);
     const { username, changes } = parseClaims(payload, survey);
     const done = (row: RespondentRow, created: boolean): CreateUserResult => {
       const authToken = this.respondents.token(row);
@@ -149,7 +159,7 @@ export class CreateUserService {
     // never takes this path: it is always INSERT … ON CONFLICT below, so concurrent first
     // calls cannot make two rows.
     if (payload.jti === undefined) {
-      const existing = await this.respondents.find(survey.id, username);
+      const existing = known ? known.existing : await this.respondents.find(survey.id, username);
       if (existing && (await this.respondents.diff(existing, changes)).changed.length === 0) return done(existing, false);
     }
 

@@ -15,6 +15,7 @@ import { AppError } from '../../errors.ts';
 import { Nullable, errors } from '../schemas.ts';
 import { RateLimiter } from '../../lib/rateLimiter.ts';
 import type { RespondentRow } from '../../respondents/service.ts';
+import type { VerifiedCreateUser } from '../../respondents/createUser.ts';
 import type { SurveyRow } from '../../surveys/service.ts';
 import { sendSurveyPage } from './web.ts';
 
@@ -27,6 +28,11 @@ export interface EntryContext {
   via: EntryVia;
   /** The respondent the entry's credential names, when the route has already looked it up (auth links). */
   known?: RespondentRow;
+  /**
+   * Set by a guard that verified this request's create-user JWT: the token, its payload and the
+   * respondent it names (or null), so the create-user flow does not verify and look up again.
+   */
+  verifiedJwt?: VerifiedCreateUser;
 }
 
 /** A guard moved the respondent into another survey (a replacement): sign them in there. */
@@ -157,7 +163,7 @@ export function respondentEntryRoutes(services: Services, hooks: EntryHooks = { 
           await services.respondentSessions.setCookie(reply, g.respondent);
           return reply.redirect(surveyPage(g.survey.slug), 302);
         }
-        const result = await services.createUser.createUser(survey, jwt);
+        const result = await services.createUser.createUser(survey, jwt, ctx.verifiedJwt);
         await entered(ctx, result.respondent);
         await services.respondentSessions.setCookie(reply, result.respondent);
         return reply.redirect(surveyPage(slug), 302);
@@ -254,7 +260,7 @@ export function respondentEntryRoutes(services: Services, hooks: EntryHooks = { 
           authToken, authUrl: services.respondents.authUrls(g.survey, authToken).authUrl, ...moved(survey, g),
         };
       }
-      const result = await services.createUser.createUser(survey, token);
+      const result = await services.createUser.createUser(survey, token, ctx.verifiedJwt);
       await entered(ctx, result.respondent);
       return {
         userId: result.respondent.id,

@@ -1,5 +1,6 @@
-// The API's own types, imported as types only (nothing of the server reaches the bundle).
-import type { StatusName } from '../../../src/redirects/statusCodes.ts';
+// The API's own types, imported as types only (nothing of the server reaches the bundle but
+// the status catalogue, which is plain data).
+import { STATUS_CATALOGUE as SERVER_CATALOGUE, type StatusName } from '../../../src/redirects/statusCodes.ts';
 export type { StatusName };
 export type { SurveyView as Survey, SurveyWritable } from '../../../src/surveys/settings.ts';
 export const OUTCOMES = ['completed', 'disqualified', 'quota_full', 'exited'] as const;
@@ -9,28 +10,7 @@ export const REDIRECT_PARAMS = ['surveyId', 'entrySurveyId', 'userId', 'responde
 export const LABELS = ['l1', 'l2', 'l3', 'l4', 'l5', 'l6', 'l7', 'l8', 'l9', 'l10'] as const;
 export const RESPONDENT_STATUSES = ['created', 'started', 'completed', 'disqualified', 'quota_full', 'exited'] as const;
 
-export interface Respondent {
-  userId: number;
-  username: string;
-  name: string | null;
-  email: string | null;
-  phone: string | null;
-  redirectUrl: string | null;
-  l1: string | null; l2: string | null; l3: string | null; l4: string | null; l5: string | null;
-  l6: string | null; l7: string | null; l8: string | null; l9: string | null; l10: string | null;
-  customFields: Record<string, string>;
-  status: string;
-  createdVia: string;
-  hasPassword: boolean;
-  test: boolean;
-  /** Slug of the survey they came in through; another one when a replacement survey took them. */
-  entrySurvey: string | null;
-  createdAt: string;
-  updatedAt: string;
-  authToken?: string;
-  authUrl?: string;
-  shortAuthUrl?: string;
-}
+export type { RespondentView as Respondent } from '../../../src/respondents/service.ts';
 
 export interface Job {
   id: string;
@@ -62,24 +42,28 @@ export type { Definition, Question, ScreeningRule } from '../../../src/runtime/d
 export const QUESTION_TYPES = ['text', 'longtext', 'number', 'single', 'multi', 'boolean', 'date'] as const;
 
 /**
- * Panel mode: the termination status catalogue (src/redirects/statusCodes.ts), repeated here so
- * the server's module stays out of the bundle; `satisfies` makes tsc fail if the two drift apart.
+ * Panel mode: the termination status catalogue. The codes come from the server's own module
+ * (src/redirects/statusCodes.ts: plain data, no imports, so it is safe in the bundle); the
+ * console adds its wording.
  */
-export const STATUS_CATALOGUE = {
-  missingSignature: { code: 1, meaning: 'Missing entry signature' },
-  invalidSignature: { code: 2, meaning: 'Invalid entry signature' },
-  surveyClosed: { code: 6, meaning: 'Survey closed' },
-  alreadyAttempted: { code: 7, meaning: 'Already attempted' },
-  banned: { code: 9, meaning: 'Banned (blocklist)' },
-  attemptsLimit: { code: 10, meaning: 'Attempts limit reached' },
-  completionsLimit: { code: 11, meaning: 'Completions limit reached' },
-  commonTermination: { code: 13, meaning: 'Common client termination' },
-  qualityTermination: { code: 14, meaning: 'Quality termination' },
-  quotaFull: { code: 15, meaning: 'Quota full' },
-  unexpectedError: { code: 16, meaning: 'Unexpected error' },
-  testTermination: { code: 18, meaning: 'Test termination' },
-  noReplacement: { code: 19, meaning: 'No replacement survey' },
-} as const satisfies Record<StatusName, { code: number; meaning: string }>;
+const STATUS_WORDING: Record<StatusName, string> = {
+  missingSignature: 'Missing entry signature',
+  invalidSignature: 'Invalid entry signature',
+  surveyClosed: 'Survey closed',
+  alreadyAttempted: 'Already attempted',
+  banned: 'Banned (blocklist)',
+  attemptsLimit: 'Attempts limit reached',
+  completionsLimit: 'Completions limit reached',
+  commonTermination: 'Common client termination',
+  qualityTermination: 'Quality termination',
+  quotaFull: 'Quota full',
+  unexpectedError: 'Unexpected error',
+  testTermination: 'Test termination',
+  noReplacement: 'No replacement survey',
+};
+export const STATUS_CATALOGUE = Object.fromEntries(
+  (Object.keys(SERVER_CATALOGUE) as StatusName[]).map((name) => [name, { code: SERVER_CATALOGUE[name].code, meaning: STATUS_WORDING[name] }]),
+) as Record<StatusName, { code: number; meaning: string }>;
 export const STATUS_NAMES = Object.keys(STATUS_CATALOGUE) as StatusName[];
 /** The default status code of each outcome (what an empty "Status code" field means). */
 export const OUTCOME_DEFAULT_STATUS: Record<string, number | null> = {
@@ -90,8 +74,4 @@ export const OUTCOME_DEFAULT_STATUS: Record<string, number | null> = {
 };
 
 /** Panel mode: an identifier the account refuses at entry (status 9). */
-export interface BlockEntry {
-  identifier: string;
-  reason: string | null;
-  createdAt: string;
-}
+export type { BlockEntry } from '../../../src/redirects/blocklist.ts';
